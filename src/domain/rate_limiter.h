@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/clock.h"
+
+namespace weft {
+
+struct RateDecision {
+    bool allowed = false;
+    int limit = 0;
+    int remaining = 0;             // calls left in the current window after this one
+    std::int64_t retry_after = 0;  // whole seconds until a call would be admitted (only when refused)
+};
+
+// Sliding 60-second window: a call is admitted when fewer than `limit` calls were admitted in the 60 seconds
+// before it. Refused calls do not count. The port exists so that scale-out can share windows in the database.
+class RateLimiter {
+public:
+    virtual ~RateLimiter() = default;
+    virtual RateDecision Admit(const std::string& key, int limit, Micros now) = 0;
+};
+
+// Exact in one process: keeps the admission times of each key's current window. Memory is bounded by
+// limit x active keys; idle keys are swept.
+class InMemoryRateLimiter final : public RateLimiter {
+public:
+    static constexpr Micros kWindow = 60'000'000;
+
+    RateDecision Admit(const std::string& key, int limit, Micros now) override;
+
+private:
+    struct Window {
+        std::deque<Micros> admitted;
+    };
+
+    static constexpr int kShards = 32;
+    struct Shard {
+        std::mutex mu;
+        std::unordered_map<std::string, Window> windows;
+        Micros last_sweep = 0;
+    };
+    Shard shards_[kShards];
+};
+
+}  // namespace weft

@@ -1,0 +1,146 @@
+#include "store/sqlite/sqlite_db.h"
+
+#include <stdexcept>
+
+namespace weft::sqlite {
+
+Connection::Connection(const std::string& path, bool read_only) {
+    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw std::runtime_error("cannot open SQLite database " + path + ": " + msg);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 5000);
+    Exec("PRAGMA foreign_keys=ON");
+    if (!read_only) {
+        Exec("PRAGMA journal_mode=WAL");
+        // FULL: a commit is on disk before it is acknowledged (DESIGN.md, runs and the queue).
+        Exec("PRAGMA synchronous=FULL");
+    }
+}
+
+Connection::~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+}
+
+sqlite3_stmt* Connection::Prepare(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    if (it != statements_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                           nullptr) != SQLITE_OK) {
+        throw std::runtime_error("SQLite prepare failed: " + std::string(sqlite3_errmsg(db_)) + " in: " +
+                                 std::string(sql));
+    }
+    statements_.emplace(std::string(sql), stmt);
+    return stmt;
+}
+
+void Connection::Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw std::runtime_error("SQLite: " + msg + " in: " + sql);
+    }
+}
+
+Statement& Statement::Bind(std::int64_t v) {
+    sqlite3_bind_int64(stmt_, next_++, v);
+    return *this;
+}
+
+Statement& Statement::Bind(std::string_view v) {
+    sqlite3_bind_text(stmt_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::Bind(const std::optional<std::string>& v) { return v ? Bind(*v) : BindNull(); }
+
+Statement& Statement::Bind(const std::optional<std::int64_t>& v) { return v ? Bind(*v) : BindNull(); }
+
+Statement& Statement::BindNull() {
+    sqlite3_bind_null(stmt_, next_++);
+    return *this;
+}
+
+Result<bool> Statement::Step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return ToError(conn_.handle(), rc, sqlite3_sql(stmt_));
+}
+
+Status Statement::Run() {
+    while (true) {
+        auto r = Step();
+        if (!r) return std::move(r).error();
+        if (!*r) return Ok();
+    }
+}
+
+std::string Statement::Text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+}
+
+std::optional<std::string> Statement::OptText(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Text(col);
+}
+
+std::optional<std::int64_t> Statement::OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+}
+
+Error ToError(sqlite3* db, int rc, std::string_view what) {
+    const std::string detail = std::string("SQLite error ") + std::to_string(rc) + " (" + sqlite3_errmsg(db) +
+                               ") in: " + std::string(what);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return {ErrorCode::kConflict, "The object conflicts with another one.", detail, {}};
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Error::Unavailable(detail);
+    return Error::Internal(detail);
+}
+
+Database::Database(std::string path, int readers) : path_(std::move(path)) {
+    writer_ = std::make_unique<Connection>(path_, false);
+    for (int i = 0; i < readers; ++i) {
+        readers_.push_back(std::make_unique<Connection>(path_, true));
+        free_readers_.push_back(readers_.back().get());
+    }
+}
+
+Database::Lease::Lease(Database& d) : db(d) {
+    std::unique_lock lock(db.readers_mu_);
+    db.readers_cv_.wait(lock, [&] { return !db.free_readers_.empty(); });
+    conn = db.free_readers_.back();
+    db.free_readers_.pop_back();
+}
+
+Database::Lease::~Lease() {
+    {
+        std::lock_guard lock(db.readers_mu_);
+        db.free_readers_.push_back(conn);
+    }
+    db.readers_cv_.notify_one();
+}
+
+Status Database::Begin() { return Statement(*writer_, "BEGIN IMMEDIATE").Run(); }
+
+Status Database::Commit() {
+    auto r = Statement(*writer_, "COMMIT").Run();
+    if (!r) Rollback();
+    return r;
+}
+
+void Database::Rollback() {
+    if (!sqlite3_get_autocommit(writer_->handle())) writer_->Exec("ROLLBACK");
+}
+
+}  // namespace weft::sqlite

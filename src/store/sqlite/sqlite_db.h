@@ -1,0 +1,138 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+
+namespace weft::sqlite {
+
+// One SQLite connection with its cache of prepared statements. Not thread-safe: a connection is used by one
+// thread at a time (the writer mutex or the reader pool ensures it).
+class Connection {
+public:
+    Connection(const std::string& path, bool read_only);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    sqlite3* handle() const { return db_; }
+    // A cached prepared statement, reset and with bindings cleared.
+    sqlite3_stmt* Prepare(std::string_view sql);
+    // Runs one or more statements without results; throws on failure (used for schema and pragmas).
+    void Exec(const std::string& sql);
+
+private:
+    sqlite3* db_ = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+// A statement in use: binds by position (1-based, in order of calls), steps, reads columns, resets when done.
+class Statement {
+public:
+    Statement(Connection& conn, std::string_view sql) : conn_(conn), stmt_(conn.Prepare(sql)) {}
+    ~Statement() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& Bind(std::int64_t v);
+    Statement& Bind(int v) { return Bind(static_cast<std::int64_t>(v)); }
+    Statement& Bind(bool v) { return Bind(static_cast<std::int64_t>(v ? 1 : 0)); }
+    Statement& Bind(std::string_view v);
+    Statement& Bind(const std::string& v) { return Bind(std::string_view(v)); }
+    Statement& Bind(const char* v) { return Bind(std::string_view(v)); }
+    Statement& Bind(const std::optional<std::string>& v);
+    Statement& Bind(const std::optional<std::int64_t>& v);
+    Statement& BindNull();
+
+    // true while a row is available; false when done. Constraint violations return an Error value.
+    Result<bool> Step();
+    // Steps to completion, for statements without rows.
+    Status Run();
+
+    std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+    bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+    std::string Text(int col) const;
+    std::optional<std::string> OptText(int col) const;
+    std::optional<std::int64_t> OptInt(int col) const;
+
+    sqlite3* db() const { return conn_.handle(); }
+
+private:
+    Connection& conn_;
+    sqlite3_stmt* stmt_;
+    int next_ = 1;
+};
+
+// The database: WAL, synchronous=FULL, foreign keys on; one writer connection and a pool of readers.
+class Database {
+public:
+    Database(std::string path, int readers);
+
+    // Runs `fn(Connection&)` inside BEGIN IMMEDIATE ... COMMIT on the writer; rolls back when fn returns an
+    // error or throws.
+    template <typename Fn>
+    auto Write(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+        std::lock_guard lock(writer_mu_);
+        if (auto b = Begin(); !b.ok()) return std::move(b).error();
+        try {
+            auto result = fn(*writer_);
+            if (result.ok()) {
+                if (auto c = Commit(); !c.ok()) return std::move(c).error();
+            } else {
+                Rollback();
+            }
+            return result;
+        } catch (...) {
+            Rollback();
+            throw;
+        }
+    }
+
+    // Runs `fn(Connection&)` on a reader connection (a consistent snapshot for the statements inside fn only
+    // when fn opens its own transaction).
+    template <typename Fn>
+    auto Read(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+        Lease lease(*this);
+        return fn(*lease.conn);
+    }
+
+    const std::string& path() const { return path_; }
+    Connection& writer_for_migrations() { return *writer_; }
+
+private:
+    struct Lease {
+        explicit Lease(Database& d);
+        ~Lease();
+        Database& db;
+        Connection* conn;
+    };
+    Status Begin();
+    Status Commit();
+    void Rollback();
+
+    std::string path_;
+    std::mutex writer_mu_;
+    std::unique_ptr<Connection> writer_;
+    std::mutex readers_mu_;
+    std::condition_variable readers_cv_;
+    std::vector<std::unique_ptr<Connection>> readers_;
+    std::vector<Connection*> free_readers_;
+};
+
+// Maps a failed SQLite call to an Error: constraint violations become conflicts, busy/locked unavailable.
+Error ToError(sqlite3* db, int rc, std::string_view what);
+
+}  // namespace weft::sqlite

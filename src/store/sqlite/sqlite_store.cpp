@@ -1,0 +1,435 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <stdexcept>
+
+#include "core/ids.h"
+#include "store/sqlite/migrations.h"
+
+namespace weft {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+namespace {
+
+constexpr const char* kPartnerColumns =
+    "SELECT app_id, guid, name, rate_limit, queue_cap, concurrency, created_at, updated_at FROM partners ";
+constexpr const char* kAccountColumns =
+    "SELECT id, partner_id, guid, externalid, name, expired, expired_at, created_at, updated_at FROM accounts ";
+constexpr const char* kUserColumns =
+    "SELECT u.id, u.account_id, u.guid, u.externalid, u.name, u.email, u.locale, u.created_at, u.updated_at "
+    "FROM users u JOIN accounts a ON a.id = u.account_id ";
+
+Partner ReadPartner(const Statement& s) {
+    Partner p;
+    p.app_id = s.Int(0);
+    p.guid = s.Text(1);
+    p.name = s.Text(2);
+    p.limits.rate_limit = static_cast<int>(s.Int(3));
+    p.limits.queue_cap = static_cast<int>(s.Int(4));
+    p.limits.concurrency = static_cast<int>(s.Int(5));
+    p.created_at = s.Int(6);
+    p.updated_at = s.Int(7);
+    return p;
+}
+
+Account ReadAccount(const Statement& s) {
+    Account a;
+    a.id = s.Int(0);
+    a.partner_id = s.Int(1);
+    a.guid = s.Text(2);
+    a.externalid = s.Text(3);
+    a.name = s.Text(4);
+    a.expired = s.Int(5) != 0;
+    a.expired_at = s.OptInt(6);
+    a.created_at = s.Int(7);
+    a.updated_at = s.Int(8);
+    return a;
+}
+
+User ReadUser(const Statement& s) {
+    User u;
+    u.id = s.Int(0);
+    u.account_id = s.Int(1);
+    u.guid = s.Text(2);
+    u.externalid = s.OptText(3);
+    u.name = s.OptText(4);
+    u.email = s.OptText(5);
+    u.locale = s.OptText(6);
+    u.created_at = s.Int(7);
+    u.updated_at = s.Int(8);
+    return u;
+}
+
+ApiKey ReadKey(const Statement& s) {
+    ApiKey k;
+    k.id = s.Int(0);
+    k.app_id = s.Int(1);
+    k.prefix = s.Text(2);
+    k.hash_hex = s.Text(3);
+    k.created_at = s.Int(4);
+    k.revoked_at = s.OptInt(5);
+    return k;
+}
+
+// Runs a query expected to yield at most one row, read with `read`; not found when there is none.
+template <typename T, typename Bind, typename ReadFn>
+Result<T> QueryOne(Connection& c, std::string_view sql, Bind&& bind, ReadFn&& read, const char* what) {
+    Statement s(c, sql);
+    bind(s);
+    auto row = s.Step();
+    if (!row) return std::move(row).error();
+    if (!*row) return Error::NotFound(std::string(what) + " not found.");
+    return read(s);
+}
+
+template <typename T, typename Bind, typename ReadFn>
+Result<std::vector<T>> QueryAll(Connection& c, std::string_view sql, Bind&& bind, ReadFn&& read) {
+    Statement s(c, sql);
+    bind(s);
+    std::vector<T> out;
+    while (true) {
+        auto row = s.Step();
+        if (!row) return std::move(row).error();
+        if (!*row) return out;
+        out.push_back(read(s));
+    }
+}
+
+Result<std::int64_t> Count(Connection& c, std::string_view sql, auto&& bind) {
+    Statement s(c, sql);
+    bind(s);
+    auto row = s.Step();
+    if (!row) return std::move(row).error();
+    return *row ? s.Int(0) : 0;
+}
+
+Error ConflictOr(Error e, const char* message) {
+    if (e.code == ErrorCode::kConflict) e.message = message;
+    return e;
+}
+
+Result<Account> FindAccountOn(Connection& c, PartnerId partner, std::string_view key) {
+    if (LooksLikeGuid(key)) {
+        auto by_guid = QueryOne<Account>(
+            c, std::string(kAccountColumns) + "WHERE partner_id = ? AND guid = ?",
+            [&](Statement& s) { s.Bind(partner).Bind(key); }, ReadAccount, "Account");
+        if (by_guid || by_guid.error().code != ErrorCode::kNotFound) return by_guid;
+    }
+    return QueryOne<Account>(
+        c, std::string(kAccountColumns) + "WHERE partner_id = ? AND externalid = ?",
+        [&](Statement& s) { s.Bind(partner).Bind(key); }, ReadAccount, "Account");
+}
+
+Result<User> FindUserOn(Connection& c, PartnerId partner, std::int64_t account_id, std::string_view key) {
+    if (LooksLikeGuid(key)) {
+        auto by_guid = QueryOne<User>(
+            c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? AND u.guid = ?",
+            [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(key); }, ReadUser, "User");
+        if (by_guid || by_guid.error().code != ErrorCode::kNotFound) return by_guid;
+    }
+    return QueryOne<User>(
+        c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? AND u.externalid = ?",
+        [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(key); }, ReadUser, "User");
+}
+
+Result<User> GetUserById(Connection& c, PartnerId partner, std::int64_t account_id, std::int64_t user_id) {
+    return QueryOne<User>(
+        c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? AND u.id = ?",
+        [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(user_id); }, ReadUser, "User");
+}
+
+Result<User> InsertUser(Connection& c, const User& u) {
+    Statement s(c,
+                "INSERT INTO users (account_id, guid, externalid, name, email, locale, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(u.account_id).Bind(u.guid).Bind(u.externalid).Bind(u.name).Bind(u.email).Bind(u.locale);
+    s.Bind(u.created_at).Bind(u.updated_at);
+    if (auto r = s.Run(); !r) return ConflictOr(std::move(r).error(), "A user with this externalid already exists.");
+    User out = u;
+    out.id = sqlite3_last_insert_rowid(c.handle());
+    return out;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, int readers, bool migrate) {
+    db_ = std::make_unique<sqlite::Database>(path, readers);
+    db_->writer_for_migrations().Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)");
+    const int current = SchemaVersion();
+    const int known = sqlite::Migrations().back().version;
+    if (current > known) {
+        throw std::runtime_error("the database schema is at version " + std::to_string(current) +
+                                 ", newer than this weft binary knows (" + std::to_string(known) +
+                                 "): upgrade weft");
+    }
+    if (migrate) Migrate();
+}
+
+int SqliteStore::SchemaVersion() {
+    return db_->Read([](Connection& c) -> int {
+        Statement s(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        auto row = s.Step();
+        return row && *row ? static_cast<int>(s.Int(0)) : 0;
+    });
+}
+
+int SqliteStore::Migrate() {
+    int applied = 0;
+    for (const auto& m : sqlite::Migrations()) {
+        auto r = db_->Write([&](Connection& c) -> Result<bool> {
+            Statement check(c, "SELECT 1 FROM schema_migrations WHERE version = ?");
+            check.Bind(m.version);
+            auto row = check.Step();
+            if (!row) return std::move(row).error();
+            if (*row) return false;
+            c.Exec(m.sql);
+            Statement rec(c, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, "
+                             "CAST(strftime('%s','now') AS INTEGER) * 1000000)");
+            rec.Bind(m.version).Bind(m.description);
+            if (auto ins = rec.Run(); !ins) return std::move(ins).error();
+            return true;
+        });
+        if (!r) throw std::runtime_error("migration " + std::to_string(m.version) + " failed: " + r.error().detail);
+        applied += *r ? 1 : 0;
+    }
+    return applied;
+}
+
+Status SqliteStore::Ping() {
+    const int known = sqlite::Migrations().back().version;
+    return db_->Read([&](Connection& c) -> Status {
+        Statement s(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        auto row = s.Step();
+        if (!row) return std::move(row).error();
+        if (!*row || s.Int(0) != known) return Error::Unavailable("schema migrations are not applied");
+        return Ok();
+    });
+}
+
+Result<Partner> SqliteStore::CreatePartner(const Partner& p) {
+    return db_->Write([&](Connection& c) -> Result<Partner> {
+        Statement s(c,
+                    "INSERT INTO partners (guid, name, rate_limit, queue_cap, concurrency, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        s.Bind(p.guid).Bind(p.name).Bind(p.limits.rate_limit).Bind(p.limits.queue_cap).Bind(p.limits.concurrency);
+        s.Bind(p.created_at).Bind(p.updated_at);
+        if (auto r = s.Run(); !r) return std::move(r).error();
+        Partner out = p;
+        out.app_id = sqlite3_last_insert_rowid(c.handle());
+        return out;
+    });
+}
+
+Result<Partner> SqliteStore::UpdatePartnerLimits(PartnerId app_id, const PartnerLimits& limits, Micros now) {
+    return db_->Write([&](Connection& c) -> Result<Partner> {
+        Statement s(c, "UPDATE partners SET rate_limit = ?, queue_cap = ?, concurrency = ?, updated_at = ? "
+                       "WHERE app_id = ?");
+        s.Bind(limits.rate_limit).Bind(limits.queue_cap).Bind(limits.concurrency).Bind(now).Bind(app_id);
+        if (auto r = s.Run(); !r) return std::move(r).error();
+        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Partner not found.");
+        return QueryOne<Partner>(
+            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& q) { q.Bind(app_id); },
+            ReadPartner, "Partner");
+    });
+}
+
+Result<Partner> SqliteStore::GetPartner(PartnerId app_id) {
+    return db_->Read([&](Connection& c) {
+        return QueryOne<Partner>(
+            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); },
+            ReadPartner, "Partner");
+    });
+}
+
+Result<std::vector<Partner>> SqliteStore::ListPartners() {
+    return db_->Read([&](Connection& c) {
+        return QueryAll<Partner>(
+            c, std::string(kPartnerColumns) + "ORDER BY app_id", [](Statement&) {}, ReadPartner);
+    });
+}
+
+Result<ApiKey> SqliteStore::AddApiKey(const ApiKey& key) {
+    return db_->Write([&](Connection& c) -> Result<ApiKey> {
+        Statement s(c, "INSERT INTO api_keys (app_id, prefix, hash, created_at) VALUES (?, ?, ?, ?)");
+        s.Bind(key.app_id).Bind(key.prefix).Bind(key.hash_hex).Bind(key.created_at);
+        if (auto r = s.Run(); !r) return std::move(r).error();
+        ApiKey out = key;
+        out.id = sqlite3_last_insert_rowid(c.handle());
+        return out;
+    });
+}
+
+Status SqliteStore::RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) {
+    return db_->Write([&](Connection& c) -> Status {
+        Statement s(c, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE app_id = ? AND id = ?");
+        s.Bind(now).Bind(app_id).Bind(key_id);
+        if (auto r = s.Run(); !r) return r;
+        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("API key not found for this partner.");
+        return Ok();
+    });
+}
+
+Result<std::vector<ApiKey>> SqliteStore::ListApiKeys(PartnerId app_id) {
+    return db_->Read([&](Connection& c) {
+        return QueryAll<ApiKey>(
+            c, "SELECT id, app_id, prefix, hash, created_at, revoked_at FROM api_keys WHERE app_id = ? ORDER BY id",
+            [&](Statement& s) { s.Bind(app_id); }, ReadKey);
+    });
+}
+
+Result<PartnerCredentials> SqliteStore::GetPartnerCredentials(PartnerId app_id) {
+    return db_->Read([&](Connection& c) -> Result<PartnerCredentials> {
+        auto partner = QueryOne<Partner>(
+            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); },
+            ReadPartner, "Partner");
+        if (!partner) return std::move(partner).error();
+        auto hashes = QueryAll<std::string>(
+            c, "SELECT hash FROM api_keys WHERE app_id = ? AND revoked_at IS NULL",
+            [&](Statement& s) { s.Bind(app_id); }, [](const Statement& s) { return s.Text(0); });
+        if (!hashes) return std::move(hashes).error();
+        return PartnerCredentials{std::move(*partner), std::move(*hashes)};
+    });
+}
+
+Result<Account> SqliteStore::CreateAccount(const Account& a, const std::optional<User>& first_user) {
+    return db_->Write([&](Connection& c) -> Result<Account> {
+        Statement s(c,
+                    "INSERT INTO accounts (partner_id, guid, externalid, name, expired, expired_at, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        s.Bind(a.partner_id).Bind(a.guid).Bind(a.externalid).Bind(a.name).Bind(a.expired).Bind(a.expired_at);
+        s.Bind(a.created_at).Bind(a.updated_at);
+        if (auto r = s.Run(); !r) {
+            return ConflictOr(std::move(r).error(), "An account with this externalid already exists.");
+        }
+        Account out = a;
+        out.id = sqlite3_last_insert_rowid(c.handle());
+        if (first_user) {
+            User u = *first_user;
+            u.account_id = out.id;
+            if (auto r = InsertUser(c, u); !r) return std::move(r).error();
+        }
+        return out;
+    });
+}
+
+Result<Account> SqliteStore::FindAccount(PartnerId partner, std::string_view key) {
+    return db_->Read([&](Connection& c) { return FindAccountOn(c, partner, key); });
+}
+
+Result<Page<Account>> SqliteStore::ListAccounts(PartnerId partner, const AccountFilter& filter,
+                                                const PageRequest& page) {
+    // Optional filters as "(? IS NULL OR ...)" keep one prepared statement for every combination.
+    static constexpr const char* kWhere =
+        "WHERE partner_id = ?1 AND (?2 IS NULL OR externalid = ?2) "
+        "AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) ";
+    return db_->Read([&](Connection& c) -> Result<Page<Account>> {
+        auto bind = [&](Statement& s) { s.Bind(partner).Bind(filter.externalid).Bind(filter.search); };
+        auto total = Count(c, std::string("SELECT COUNT(*) FROM accounts ") + kWhere, bind);
+        if (!total) return std::move(total).error();
+        auto items = QueryAll<Account>(
+            c, std::string(kAccountColumns) + kWhere + "ORDER BY id LIMIT ?4 OFFSET ?5",
+            [&](Statement& s) { bind(s), s.Bind(page.limit).Bind(page.offset); }, ReadAccount);
+        if (!items) return std::move(items).error();
+        return Page<Account>{std::move(*items), *total};
+    });
+}
+
+Result<Account> SqliteStore::UpdateAccount(PartnerId partner, std::int64_t account_id, const AccountPatch& patch) {
+    return db_->Write([&](Connection& c) -> Result<Account> {
+        // expired_at records when the account was expired; re-activating clears it.
+        Statement s(c,
+                    "UPDATE accounts SET externalid = COALESCE(?1, externalid), name = COALESCE(?2, name), "
+                    "expired = COALESCE(?3, expired), "
+                    "expired_at = CASE WHEN ?3 IS NULL THEN expired_at WHEN ?3 = 0 THEN NULL "
+                    "ELSE COALESCE(expired_at, ?4) END, updated_at = ?4 WHERE partner_id = ?5 AND id = ?6");
+        s.Bind(patch.externalid).Bind(patch.name);
+        if (patch.expired) {
+            s.Bind(*patch.expired);
+        } else {
+            s.BindNull();
+        }
+        s.Bind(patch.now).Bind(partner).Bind(account_id);
+        if (auto r = s.Run(); !r) {
+            return ConflictOr(std::move(r).error(), "An account with this externalid already exists.");
+        }
+        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Account not found.");
+        return QueryOne<Account>(
+            c, std::string(kAccountColumns) + "WHERE partner_id = ? AND id = ?",
+            [&](Statement& q) { q.Bind(partner).Bind(account_id); }, ReadAccount, "Account");
+    });
+}
+
+Status SqliteStore::DeleteAccount(PartnerId partner, std::int64_t account_id) {
+    return db_->Write([&](Connection& c) -> Status {
+        Statement s(c, "DELETE FROM accounts WHERE partner_id = ? AND id = ?");
+        s.Bind(partner).Bind(account_id);
+        if (auto r = s.Run(); !r) return r;
+        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Account not found.");
+        return Ok();
+    });
+}
+
+Result<User> SqliteStore::CreateUser(PartnerId partner, const User& user) {
+    return db_->Write([&](Connection& c) -> Result<User> {
+        auto owner = Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
+                           [&](Statement& s) { s.Bind(partner).Bind(user.account_id); });
+        if (!owner) return std::move(owner).error();
+        if (*owner == 0) return Error::NotFound("Account not found.");
+        return InsertUser(c, user);
+    });
+}
+
+Result<User> SqliteStore::FindUser(PartnerId partner, std::int64_t account_id, std::string_view key) {
+    return db_->Read([&](Connection& c) { return FindUserOn(c, partner, account_id, key); });
+}
+
+Result<Page<User>> SqliteStore::ListUsers(PartnerId partner, std::int64_t account_id, const PageRequest& page) {
+    return db_->Read([&](Connection& c) -> Result<Page<User>> {
+        auto bind = [&](Statement& s) { s.Bind(partner).Bind(account_id); };
+        auto total = Count(
+            c, "SELECT COUNT(*) FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.partner_id = ? AND "
+               "u.account_id = ?",
+            bind);
+        if (!total) return std::move(total).error();
+        auto items = QueryAll<User>(
+            c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? ORDER BY u.id LIMIT ? OFFSET ?",
+            [&](Statement& s) { bind(s), s.Bind(page.limit).Bind(page.offset); }, ReadUser);
+        if (!items) return std::move(items).error();
+        return Page<User>{std::move(*items), *total};
+    });
+}
+
+Result<User> SqliteStore::UpdateUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id,
+                                     const UserPatch& patch) {
+    return db_->Write([&](Connection& c) -> Result<User> {
+        auto current = GetUserById(c, partner, account_id, user_id);
+        if (!current) return current;
+        User u = *current;
+        if (patch.externalid) u.externalid = *patch.externalid;
+        if (patch.name) u.name = *patch.name;
+        if (patch.email) u.email = *patch.email;
+        if (patch.locale) u.locale = *patch.locale;
+        u.updated_at = patch.now;
+        Statement s(c, "UPDATE users SET externalid = ?, name = ?, email = ?, locale = ?, updated_at = ? WHERE id = ?");
+        s.Bind(u.externalid).Bind(u.name).Bind(u.email).Bind(u.locale).Bind(u.updated_at).Bind(u.id);
+        if (auto r = s.Run(); !r) return ConflictOr(std::move(r).error(), "A user with this externalid already exists.");
+        return u;
+    });
+}
+
+Status SqliteStore::DeleteUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id) {
+    return db_->Write([&](Connection& c) -> Status {
+        Statement s(c,
+                    "DELETE FROM users WHERE id = ? AND account_id = ? AND account_id IN "
+                    "(SELECT id FROM accounts WHERE partner_id = ?)");
+        s.Bind(user_id).Bind(account_id).Bind(partner);
+        if (auto r = s.Run(); !r) return r;
+        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("User not found.");
+        return Ok();
+    });
+}
+
+}  // namespace weft

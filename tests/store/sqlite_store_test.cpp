@@ -1,0 +1,173 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+
+#include "core/ids.h"
+#include "support/temp_dir.h"
+
+namespace weft {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        store_ = std::make_unique<SqliteStore>(dir_.File("weft.db"), 2, true);
+        a_ = MakePartner("A");
+        b_ = MakePartner("B");
+    }
+
+    PartnerId MakePartner(const std::string& name) {
+        Partner p;
+        p.guid = NewGuid(now_);
+        p.name = name;
+        p.created_at = p.updated_at = now_;
+        auto r = store_->CreatePartner(p);
+        EXPECT_TRUE(r.ok());
+        return r->app_id;
+    }
+
+    Account MakeAccount(PartnerId partner, const std::string& externalid, const std::string& name = "Acme") {
+        Account a;
+        a.partner_id = partner;
+        a.guid = NewGuid(now_);
+        a.externalid = externalid;
+        a.name = name;
+        a.created_at = a.updated_at = now_;
+        auto r = store_->CreateAccount(a, std::nullopt);
+        EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().detail);
+        return r.ok() ? *r : Account{};
+    }
+
+    testing::TempDir dir_;
+    std::unique_ptr<SqliteStore> store_;
+    Micros now_ = 1'795'851'521'000'000;
+    PartnerId a_ = 0, b_ = 0;
+};
+
+TEST_F(SqliteStoreTest, FindsAccountByGuidAndByExternalid) {
+    const Account acc = MakeAccount(a_, "cust-1");
+    auto by_guid = store_->FindAccount(a_, acc.guid);
+    ASSERT_TRUE(by_guid.ok());
+    EXPECT_EQ(by_guid->externalid, "cust-1");
+    auto by_ext = store_->FindAccount(a_, "cust-1");
+    ASSERT_TRUE(by_ext.ok());
+    EXPECT_EQ(by_ext->guid, acc.guid);
+}
+
+TEST_F(SqliteStoreTest, AnotherPartnersAccountIsNotFound) {
+    const Account acc = MakeAccount(a_, "cust-1");
+    EXPECT_EQ(store_->FindAccount(b_, acc.guid).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->FindAccount(b_, "cust-1").error().code, ErrorCode::kNotFound);
+    AccountPatch patch;
+    patch.name = "stolen";
+    EXPECT_EQ(store_->UpdateAccount(b_, acc.id, patch).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->DeleteAccount(b_, acc.id).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->ListAccounts(b_, {}, {}).value().total, 0);
+    User u;
+    u.account_id = acc.id;
+    u.guid = NewGuid(now_);
+    EXPECT_EQ(store_->CreateUser(b_, u).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->FindAccount(a_, acc.guid)->name, "Acme");
+}
+
+TEST_F(SqliteStoreTest, ExternalidIsUniquePerPartnerOnly) {
+    MakeAccount(a_, "same");
+    Account dup;
+    dup.partner_id = a_;
+    dup.guid = NewGuid(now_);
+    dup.externalid = "same";
+    dup.name = "x";
+    auto r = store_->CreateAccount(dup, std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+    MakeAccount(b_, "same");
+}
+
+TEST_F(SqliteStoreTest, ListPagesAndFilters) {
+    for (int i = 0; i < 25; ++i) MakeAccount(a_, "c" + std::to_string(i), i % 5 == 0 ? "Big Corp" : "small shop");
+    auto page = store_->ListAccounts(a_, {}, {10, 10});
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->total, 25);
+    ASSERT_EQ(page->items.size(), 10u);
+    EXPECT_EQ(page->items[0].externalid, "c10");
+    AccountFilter search;
+    search.search = "big";
+    EXPECT_EQ(store_->ListAccounts(a_, search, {0, 100})->total, 5);
+    AccountFilter ext;
+    ext.externalid = "c7";
+    auto one = store_->ListAccounts(a_, ext, {0, 100});
+    ASSERT_EQ(one->items.size(), 1u);
+    EXPECT_EQ(one->items[0].externalid, "c7");
+    EXPECT_TRUE(store_->ListAccounts(a_, {}, {100, 100})->items.empty());
+}
+
+TEST_F(SqliteStoreTest, ExpireAndReactivate) {
+    const Account acc = MakeAccount(a_, "e");
+    AccountPatch expire;
+    expire.expired = true;
+    expire.now = now_ + 5;
+    auto expired = store_->UpdateAccount(a_, acc.id, expire);
+    ASSERT_TRUE(expired.ok());
+    EXPECT_TRUE(expired->expired);
+    EXPECT_EQ(expired->expired_at, now_ + 5);
+    AccountPatch again = expire;
+    again.now = now_ + 10;
+    EXPECT_EQ(store_->UpdateAccount(a_, acc.id, again)->expired_at, now_ + 5);  // first expiry is kept
+    AccountPatch revive;
+    revive.expired = false;
+    revive.now = now_ + 20;
+    auto revived = store_->UpdateAccount(a_, acc.id, revive);
+    EXPECT_FALSE(revived->expired);
+    EXPECT_FALSE(revived->expired_at.has_value());
+}
+
+TEST_F(SqliteStoreTest, DeleteCascadesToUsersAndFreesTheExternalid) {
+    const Account acc = MakeAccount(a_, "gone");
+    User u;
+    u.account_id = acc.id;
+    u.guid = NewGuid(now_);
+    u.externalid = "u1";
+    ASSERT_TRUE(store_->CreateUser(a_, u).ok());
+    ASSERT_TRUE(store_->DeleteAccount(a_, acc.id).ok());
+    EXPECT_EQ(store_->FindUser(a_, acc.id, "u1").error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->FindAccount(a_, "gone").error().code, ErrorCode::kNotFound);
+    MakeAccount(a_, "gone");
+}
+
+TEST_F(SqliteStoreTest, RevokedKeysAreNotCredentials) {
+    ApiKey k1{0, a_, "aaaaaa", "hash1", now_, std::nullopt};
+    ApiKey k2{0, a_, "bbbbbb", "hash2", now_, std::nullopt};
+    auto s1 = store_->AddApiKey(k1);
+    ASSERT_TRUE(store_->AddApiKey(k2).ok());
+    ASSERT_TRUE(store_->RevokeApiKey(a_, s1->id, now_).ok());
+    auto creds = store_->GetPartnerCredentials(a_);
+    ASSERT_TRUE(creds.ok());
+    EXPECT_EQ(creds->active_key_hashes, std::vector<std::string>{"hash2"});
+    EXPECT_EQ(store_->RevokeApiKey(b_, s1->id, now_).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ReopeningAppliesNothingTwiceAndPingIsReady) {
+    EXPECT_TRUE(store_->Ping().ok());
+    MakeAccount(a_, "kept");
+    store_.reset();
+    store_ = std::make_unique<SqliteStore>(dir_.File("weft.db"), 1, true);
+    EXPECT_EQ(store_->Migrate(), 0);
+    EXPECT_TRUE(store_->FindAccount(a_, "kept").ok());
+}
+
+TEST_F(SqliteStoreTest, RefusesASchemaNewerThanTheBinary) {
+    store_.reset();
+    {
+        sqlite::Connection c(dir_.File("weft.db"), false);
+        c.Exec("INSERT INTO schema_migrations (version, description, applied_at) VALUES (9999, 'future', 0)");
+    }
+    EXPECT_THROW(SqliteStore(dir_.File("weft.db"), 1, true), std::runtime_error);
+}
+
+TEST_F(SqliteStoreTest, UnmigratedDatabaseIsNotReady) {
+    SqliteStore fresh(dir_.File("fresh.db"), 1, false);
+    EXPECT_FALSE(fresh.Ping().ok());
+}
+
+}  // namespace
+}  // namespace weft
