@@ -1,0 +1,153 @@
+// API.md section 4: rate limit, 300 calls in any 60-second window per account (partner window for
+// calls that address no account), driven with the test clock.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { useServer, expectError, createAccount, enc } from './lib/harness.mjs';
+
+const ctx = useServer();
+
+function limitHeaders(res) {
+    return { limit: Number(res.headers['x-ratelimit-limit']), remaining: Number(res.headers['x-ratelimit-remaining']) };
+}
+
+function expectAllowed(res, limit, remaining, label = '') {
+    assert.ok(res.status >= 200 && res.status < 300, `${label} want 2xx, got ${res.status}: ${res.text}`);
+    assert.deepEqual(limitHeaders(res), { limit, remaining }, `${label} rate-limit headers`);
+}
+
+function expectLimited(res, limit) {
+    expectError(assert, res, 429, 'rate_limited');
+    assert.deepEqual(limitHeaders(res), { limit, remaining: 0 });
+    assert.match(res.headers['retry-after'], /^\d+$/);
+    const ra = Number(res.headers['retry-after']);
+    assert.ok(ra >= 1 && ra <= 60, `retry-after ${ra} in 1..60`);
+    return ra;
+}
+
+describe('API.md §4 rate limit', () => {
+    it('§4 default limit 300: calls 1..300 on one account carry x-ratelimit-limit 300 and a falling remaining; the 301st is 429 rate_limited with retry-after; after retry-after seconds a call is free again', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'default-limit' });
+        const api = s.client(p);
+        const a = await createAccount(api);
+        for (let i = 1; i <= 300; i++) {
+            // Mix the ways of addressing the same account: one window.
+            const target = i % 2 ? `/v1/accounts/${a.guid}` : `/v1/accounts/${enc(a.externalid)}`;
+            const res = await api.get(target);
+            expectAllowed(res, 300, 300 - i, `call ${i}`);
+        }
+        const ra = expectLimited(await api.get(`/v1/accounts/${a.guid}`), 300);
+        expectLimited(await api.get(`/v1/accounts/${a.guid}/users`), 300);
+
+        // The partner's own window is separate: 1 create + this list.
+        expectAllowed(await api.get('/v1/accounts'), 300, 298, 'partner window');
+
+        const metrics = await s.request('GET', '/metrics');
+        const m = metrics.text.match(/^weft_rate_limit_rejections_total(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/m);
+        assert.ok(m, 'weft_rate_limit_rejections_total sample');
+        assert.ok(Number(m[1]) >= 2, `rejections counted: ${m[0]}`);
+
+        await s.advanceClock(ra);
+        const res = await api.get(`/v1/accounts/${a.guid}`);
+        assert.equal(res.status, 200, 'free again after retry-after seconds');
+        assert.equal(limitHeaders(res).limit, 300);
+    });
+
+    it('§4 a rejected call does not count: after the accepted calls leave the window, the full limit is back', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'rejected-not-counted', rateLimit: 5 });
+        const api = s.client(p);
+        const a = await createAccount(api);
+        for (let i = 1; i <= 5; i++) expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 5, 5 - i, `call ${i}`);
+        await s.advanceClock(30);
+        for (let i = 0; i < 3; i++) expectLimited(await api.get(`/v1/accounts/${a.guid}`), 5);
+        await s.advanceClock(31);
+        // The 5 accepted calls are over 60 s old; had the 3 rejected calls (30 s old) counted, fewer would be left.
+        for (let i = 1; i <= 5; i++) expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 5, 5 - i, `after window, call ${i}`);
+        expectLimited(await api.get(`/v1/accounts/${a.guid}`), 5);
+    });
+
+    it('§4 the window slides: 10 calls, +30 s, 10 calls, next refused; +31 s frees exactly the first 10', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'sliding', rateLimit: 20 });
+        const api = s.client(p);
+        const a = await createAccount(api);
+        for (let i = 1; i <= 10; i++) expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 20, 20 - i);
+        await s.advanceClock(30);
+        for (let i = 11; i <= 20; i++) expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 20, 20 - i);
+        const ra = expectLimited(await api.get(`/v1/accounts/${a.guid}`), 20);
+        assert.ok(ra <= 31, `retry-after ${ra}: the oldest call leaves the window in about 30 s`);
+        await s.advanceClock(31);
+        for (let i = 1; i <= 10; i++) expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 20, 10 - i, `second window, call ${i}`);
+        expectLimited(await api.get(`/v1/accounts/${a.guid}`), 20);
+    });
+
+    it('§4 separate accounts have separate windows; every /accounts/{account}/... route counts against that account', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'separate', rateLimit: 4 });
+        const api = s.client(p);
+        const a = await createAccount(api);
+        const b = await createAccount(api);
+        expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 4, 3);
+        expectAllowed(await api.get(`/v1/accounts/${a.guid}/users`), 4, 2);
+        expectAllowed(await api.post(`/v1/accounts/${a.guid}/users`, { json: { name: 'u', externalid: 'u1' } }), 4, 1);
+        expectAllowed(await api.put(`/v1/accounts/${enc(a.externalid)}`, { json: { name: 'renamed' } }), 4, 0);
+        expectLimited(await api.get(`/v1/accounts/${a.guid}/users/u1`), 4);
+        expectLimited(await api.put(`/v1/accounts/${a.guid}/expire`), 4);
+        expectLimited(await api.delete(`/v1/accounts/${a.guid}`), 4);
+
+        expectAllowed(await api.get(`/v1/accounts/${b.guid}`), 4, 3, 'account b');
+        expectAllowed(await api.get('/v1/accounts'), 4, 1, 'partner window: 2 creates + this');
+
+        // Nothing of the refused calls happened.
+        await s.advanceClock(61);
+        const got = await api.get(`/v1/accounts/${a.guid}`);
+        assert.equal(got.body.expired, false);
+        assert.equal(got.body.name, 'renamed');
+    });
+
+    it('§4 calls that address no account (GET/POST /accounts) use the partner\'s window, separate from the accounts\'', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'partner-window', rateLimit: 4 });
+        const api = s.client(p);
+        const a = await createAccount(api);
+        const res2 = await api.post('/v1/accounts', { json: { name: 'second', externalid: 'pw-2' } });
+        expectAllowed(res2, 4, 2);
+        expectAllowed(await api.get('/v1/accounts'), 4, 1);
+        expectAllowed(await api.get('/v1/accounts', { query: { search: 'x' } }), 4, 0);
+        expectLimited(await api.get('/v1/accounts'), 4);
+        expectLimited(await api.post('/v1/accounts', { json: { name: 'third', externalid: 'pw-3' } }), 4);
+
+        // The accounts' own windows are untouched.
+        expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 4, 3);
+        expectAllowed(await api.get('/v1/accounts/pw-2'), 4, 3);
+
+        await s.advanceClock(61);
+        const list = await api.get('/v1/accounts');
+        expectAllowed(list, 4, 3);
+        assert.deepEqual(list.body.data.map((x) => x.externalid), [a.externalid, 'pw-2'], 'the refused create made nothing');
+    });
+
+    it('§4 other partners are unaffected by one partner\'s exhausted window', async () => {
+        const s = ctx.server;
+        const p1 = await s.createPartner({ name: 'noisy', rateLimit: 2 });
+        const p2 = await s.createPartner({ name: 'quiet', rateLimit: 2 });
+        await s.client(p1).get('/v1/accounts');
+        await s.client(p1).get('/v1/accounts');
+        expectLimited(await s.client(p1).get('/v1/accounts'), 2);
+        expectAllowed(await s.client(p2).get('/v1/accounts'), 2, 1);
+    });
+
+    it('§4 `weft partner update --rate-limit` takes effect live, on the next call', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'live-update', rateLimit: 5 });
+        const api = s.client(p);
+        const a = await createAccount(api);
+        for (let i = 1; i <= 3; i++) expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 5, 5 - i);
+        await s.updatePartner(p.app_id, { rateLimit: 2 });
+        expectLimited(await api.get(`/v1/accounts/${a.guid}`), 2);
+        await s.updatePartner(p.app_id, { rateLimit: 10 });
+        expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 10, 6, 'after raising to 10: 3 earlier calls + this');
+        expectAllowed(await api.get('/v1/accounts'), 10, 8, 'partner window: 1 create + this');
+    });
+});

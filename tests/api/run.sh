@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the black-box API suite against a built weft binary.
+#   tests/api/run.sh [test files...]      (default: every tests/api/*.test.mjs)
+# Environment: WEFT_BIN (default <repo>/build/weft), WEFT_KEEP_DATA=1 keeps each server's data folder.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export WEFT_BIN="${WEFT_BIN:-$repo/build/weft}"
+if [[ ! -x "$WEFT_BIN" ]]; then
+    echo "run.sh: no weft binary at $WEFT_BIN (build it, or set WEFT_BIN)" >&2
+    exit 1
+fi
+cd "$here"
+if [[ ! -d node_modules/ajv || ! -d node_modules/ajv-formats ]]; then
+    npm ci --no-audit --no-fund
+fi
+if [[ $# -eq 0 ]]; then
+    set -- ./*.test.mjs
+fi
+exec node --test --test-concurrency="${WEFT_TEST_CONCURRENCY:-2}" --test-timeout=120000 "$@"

@@ -1,0 +1,155 @@
+// HTTP server behaviour (DESIGN.md process model, API.md section 11): connections, timeouts,
+// operational endpoints, shutdown.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+    useServer, WeftServer, RawConnection, rawGet, validateResponse, createAccount, OPENAPI_PATH,
+} from './lib/harness.mjs';
+
+const ctx = useServer();
+
+function authHeaders(p) {
+    return { 'X-App-Id': String(p.app_id), 'X-Api-Key': p.api_key };
+}
+
+describe('server behaviour', () => {
+    it('§11 GET /healthz -> 200 {"status":"ok"}', async () => {
+        const res = await ctx.server.request('GET', '/healthz');
+        assert.equal(res.status, 200);
+        assert.deepEqual(res.body, { status: 'ok' });
+    });
+
+    it('§11 GET /readyz -> 200 {"status":"ready"}', async () => {
+        const res = await ctx.server.request('GET', '/readyz');
+        assert.equal(res.status, 200);
+        assert.deepEqual(res.body, { status: 'ready' });
+    });
+
+    it('§11 GET /metrics is Prometheus text with the HTTP, rate-limit and connection metrics', async () => {
+        await ctx.server.request('GET', '/healthz');
+        const res = await ctx.server.request('GET', '/metrics');
+        assert.equal(res.status, 200);
+        assert.match(res.headers['content-type'], /^text\/plain/);
+        for (const name of [
+            'weft_http_requests_total',
+            'weft_http_request_duration_seconds_bucket',
+            'weft_rate_limit_rejections_total',
+            'weft_http_open_connections',
+        ]) {
+            assert.match(res.text, new RegExp(`^${name}(\\{[^}]*\\})? [0-9.eE+-]+$`, 'm'), `${name} sample in /metrics`);
+        }
+        assert.match(res.text, /^# TYPE weft_http_requests_total counter$/m);
+        assert.match(res.text, /^# TYPE weft_http_request_duration_seconds histogram$/m);
+        assert.match(res.text, /^weft_http_request_duration_seconds_bucket\{[^}]*le="\+Inf"[^}]*\} \d+/m);
+    });
+
+    it('§11 GET /v1/openapi.json serves src/api/openapi.json (OpenAPI 3.1), no credentials needed', async () => {
+        const res = await ctx.server.request('GET', '/v1/openapi.json');
+        assert.equal(res.status, 200);
+        assert.match(res.body.openapi, /^3\.1\.\d+$/);
+        assert.deepEqual(res.body, JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')));
+    });
+
+    it('keep-alive: several requests on one connection', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'keepalive' });
+        const conn = await RawConnection.open(s.port);
+        try {
+            const targets = ['/healthz', '/v1/accounts', '/readyz', '/v1/accounts?page=2'];
+            for (const [i, target] of targets.entries()) {
+                conn.send(rawGet(target, { ...authHeaders(p), 'X-Request-Id': `ka-${i}` }));
+                const [res] = await conn.readResponses(1);
+                assert.equal(res.status, 200, `${target}: ${res.text}`);
+                assert.equal(res.headers['x-request-id'], `ka-${i}`);
+                assert.notEqual((res.headers.connection ?? '').toLowerCase(), 'close');
+                validateResponse('GET', target.split('?')[0], res);
+            }
+            assert.equal(conn.closed, false, 'connection still open');
+        } finally {
+            conn.destroy();
+        }
+    });
+
+    it('pipelining: three requests in one TCP write get three responses, in order', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'pipeline' });
+        const acc = await createAccount(s.client(p));
+        const conn = await RawConnection.open(s.port);
+        try {
+            const reqs = [
+                ['/healthz', {}],
+                [`/v1/accounts/${acc.guid}`, authHeaders(p)],
+                ['/v1/accounts/does-not-exist', authHeaders(p)],
+            ];
+            conn.send(reqs.map(([t, h], i) => rawGet(t, { ...h, 'X-Request-Id': `pipe-${i}` })).join(''));
+            const responses = await conn.readResponses(3);
+            assert.equal(responses.length, 3);
+            assert.deepEqual(responses.map((r) => r.headers['x-request-id']), ['pipe-0', 'pipe-1', 'pipe-2']);
+            assert.deepEqual(responses.map((r) => r.status), [200, 200, 404]);
+            for (const [i, r] of responses.entries()) validateResponse('GET', reqs[i][0], r);
+            assert.equal(JSON.parse(responses[1].text).guid, acc.guid);
+        } finally {
+            conn.destroy();
+        }
+    });
+
+    it('--test-clock off: POST /_test/clock is 404', async () => {
+        const s = await WeftServer.start({ testClock: false });
+        try {
+            const res = await s.request('POST', '/_test/clock', { json: { advance_seconds: 5 }, validate: false });
+            assert.equal(res.status, 404);
+            assert.equal(res.body.code, 'not_found');
+        } finally {
+            assert.equal((await s.stop()).code, 0);
+            s.cleanup();
+        }
+    });
+
+    it('--test-clock on: POST /_test/clock advances the clock and answers the total offset', async () => {
+        const s = ctx.server;
+        const first = await s.request('POST', '/_test/clock', { json: { advance_seconds: 10 } });
+        assert.equal(first.status, 200);
+        const before = first.body.offset_seconds;
+        const second = await s.request('POST', '/_test/clock', { json: { advance_seconds: 5 } });
+        assert.deepEqual(second.body, { offset_seconds: before + 5 });
+    });
+
+    it('a stalled client (half a request line, then nothing) is disconnected after --read-timeout 1', async () => {
+        const s = await WeftServer.start({ args: ['--read-timeout', '1'] });
+        try {
+            const conn = await RawConnection.open(s.port);
+            conn.send('GET /heal');
+            const closed = await conn.waitClosed(10000);
+            conn.destroy();
+            assert.ok(closed, 'the server closed the stalled connection within 10 s');
+            // Healthy clients are still served.
+            assert.equal((await s.request('GET', '/healthz', { agent: false })).status, 200);
+        } finally {
+            assert.equal((await s.stop()).code, 0);
+            s.cleanup();
+        }
+    });
+
+    it('SIGTERM with an idle keep-alive connection open: exits 0; data persists across a restart on the same folder', async () => {
+        const s = await WeftServer.start();
+        const p = await s.createPartner({ name: 'persist' });
+        const acc = await createAccount(s.client(p), { externalid: 'persisted' });
+        const conn = await RawConnection.open(s.port);
+        conn.send(rawGet('/healthz'));
+        await conn.readResponses(1);
+        const exit = await s.stop();
+        assert.deepEqual(exit, { code: 0, signal: null });
+        assert.ok(await conn.waitClosed(5000), 'open connection closed on shutdown');
+
+        const again = await WeftServer.start({ dataDir: s.dataDir });
+        try {
+            const res = await again.client(p).get('/v1/accounts/persisted');
+            assert.equal(res.status, 200);
+            assert.deepEqual(res.body, acc);
+        } finally {
+            assert.equal((await again.stop()).code, 0);
+            again.cleanup();
+        }
+    });
+});
