@@ -60,6 +60,7 @@ export class WeftServer {
     static async start({ args = [], dataDir = makeDataDir(), testClock = true } = {}) {
         const portFile = path.join(dataDir, 'port');
         const logPath = path.join(dataDir, 'server.log');
+        rmSync(portFile, { force: true }); // a restart on the same folder must not read the old port
         const logFd = openSync(logPath, 'a');
         const argv = ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--port-file', portFile];
         if (testClock) argv.push('--test-clock');
@@ -95,8 +96,12 @@ export class WeftServer {
         this.agent.destroy();
         if (!this.exit) {
             this.child.kill('SIGTERM');
-            const timer = sleep(timeoutMs).then(() => null);
-            const r = await Promise.race([this.exited, timer]);
+            let timer;
+            const timeout = new Promise((resolve) => {
+                timer = setTimeout(() => resolve(null), timeoutMs);
+            });
+            const r = await Promise.race([this.exited, timeout]);
+            clearTimeout(timer);
             if (!r) {
                 this.child.kill('SIGKILL');
                 await this.exited;
