@@ -64,8 +64,9 @@ async function checkPage(n, query, { perPage, page }) {
     checkUrl('meta.path', path, { ...opts, page });
     checkUrl('links.first', links.first, { ...opts, page: 1 });
     checkUrl('links.last', links.last, { ...opts, page: want.last_page });
+    // API.md is silent on prev past the end; Weft points it at the last page that exists.
     if (page === 1) assert.equal(links.prev, null, 'prev is null on the first page');
-    else checkUrl('links.prev', links.prev, { ...opts, page: page - 1 });
+    else checkUrl('links.prev', links.prev, { ...opts, page: Math.min(page - 1, want.last_page) });
     if (page >= want.last_page) assert.equal(links.next, null, 'next is null on the last page');
     else checkUrl('links.next', links.next, { ...opts, page: page + 1 });
     const start = (page - 1) * perPage;

@@ -1,0 +1,90 @@
+// The OpenAPI document itself (src/api/openapi.json): lint-clean, and consistent with API.md's rules.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openapiDoc as doc, OPENAPI_PATH } from './lib/harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+function operations() {
+    const out = [];
+    for (const [p, item] of Object.entries(doc.paths)) {
+        for (const m of METHODS) if (item[m]) out.push({ path: p, method: m, op: item[m] });
+    }
+    return out;
+}
+
+function deref(obj) {
+    while (obj?.$ref) obj = obj.$ref.slice(2).split('/').reduce((o, k) => o[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    return obj;
+}
+
+describe('src/api/openapi.json', () => {
+    it('is OpenAPI 3.1 with relative server / and full paths', () => {
+        assert.match(doc.openapi, /^3\.1\.\d+$/);
+        assert.deepEqual(doc.servers.map((s) => s.url), ['/']);
+        assert.deepEqual(Object.keys(doc.paths).sort(), [
+            '/healthz', '/metrics', '/readyz', '/v1/accounts', '/v1/accounts/{account}', '/v1/accounts/{account}/expire',
+            '/v1/accounts/{account}/users', '/v1/accounts/{account}/users/{user}', '/v1/openapi.json',
+        ]);
+        assert.ok(!JSON.stringify(doc).includes('_test'), 'the test clock is not part of the public API');
+    });
+
+    it('lints clean with @redocly/cli', { skip: !existsSync(path.join(here, 'node_modules', '.bin', 'redocly')) }, async () => {
+        const bin = path.join(here, 'node_modules', '.bin', 'redocly');
+        const { code, out } = await new Promise((resolve) => {
+            execFile(bin, ['lint', '--config', path.join(here, 'redocly.yaml'), '--format', 'stylish', OPENAPI_PATH], { timeout: 60000 }, (err, stdout, stderr) =>
+                resolve({ code: err ? err.code ?? 1 : 0, out: stdout + stderr }),
+            );
+        });
+        assert.equal(code, 0, out);
+        assert.doesNotMatch(out, /You have \d+ warnings?/, out);
+    });
+
+    it('§2 every /v1 call needs X-App-Id + X-Api-Key and documents 401; the rest is public', () => {
+        assert.deepEqual(doc.security, [{ AppId: [], ApiKey: [] }]);
+        for (const { path: p, method, op } of operations()) {
+            const isPublic = !p.startsWith('/v1/accounts');
+            assert.equal(op.security?.length === 0, isPublic, `${method} ${p} security`);
+            if (!isPublic) assert.ok(op.responses['401'], `${method} ${p} documents 401`);
+        }
+    });
+
+    it('§4/§5 every partner operation documents 429 (with retry-after and the rate-limit headers), 413 and 500; bodies also 400 and 415', () => {
+        for (const { path: p, method, op } of operations()) {
+            for (const status of ['413', '500']) assert.ok(op.responses[status], `${method} ${p} documents ${status}`);
+            if (!p.startsWith('/v1/accounts')) continue;
+            const r429 = deref(op.responses['429']);
+            assert.ok(r429, `${method} ${p} documents 429`);
+            for (const h of ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'X-Request-Id']) {
+                assert.ok(deref(r429.headers[h])?.required, `${method} ${p} 429 requires ${h}`);
+            }
+            const ok = Object.entries(op.responses).find(([s]) => s.startsWith('2'));
+            for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining']) {
+                assert.ok(deref(deref(ok[1]).headers[h])?.required, `${method} ${p} ${ok[0]} requires ${h}`);
+            }
+            if (op.requestBody) {
+                for (const status of ['400', '415']) assert.ok(op.responses[status], `${method} ${p} documents ${status}`);
+            }
+            if (p.includes('{account}')) assert.ok(op.responses['404'], `${method} ${p} documents 404`);
+        }
+    });
+
+    it('§1 every response documents X-Request-Id', () => {
+        for (const { path: p, method, op } of operations()) {
+            for (const [status, r] of Object.entries(op.responses)) {
+                assert.ok(deref(deref(r).headers?.['X-Request-Id'])?.required, `${method} ${p} ${status}`);
+            }
+        }
+    });
+
+    it('response objects forbid unknown properties so drift is caught', () => {
+        for (const name of ['Account', 'User', 'PageLinks', 'PageMeta', 'AccountPage', 'UserPage', 'Error', 'Health', 'Ready']) {
+            assert.equal(doc.components.schemas[name].additionalProperties, false, name);
+        }
+    });
+});
