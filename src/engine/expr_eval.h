@@ -11,7 +11,7 @@ namespace weft::engine {
 
 // Where references look up their root (`inputs`, `variables`, `start`, `run` or a block id).
 class Scope {
-public:
+  public:
     virtual ~Scope() = default;
     // nullptr when the root has no value (a block that has not run).
     virtual const json::value* Root(std::string_view name) const = 0;

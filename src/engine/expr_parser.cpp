@@ -21,7 +21,7 @@ std::string ArityText(const FormulaSpec& f) {
 
 // Recursive-descent parser for the inside of one `{...}`.
 class ExprParser {
-public:
+  public:
     ExprParser(std::string_view text, std::size_t pos) : text_(text), pos_(pos) {}
 
     std::size_t pos() const { return pos_; }
@@ -51,7 +51,7 @@ public:
         return operand;
     }
 
-private:
+  private:
     char Peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
     void SkipSpace() {
         while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_])) != 0) ++pos_;

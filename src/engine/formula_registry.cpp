@@ -9,8 +9,8 @@ namespace {
 
 std::vector<FormulaSpec> BuildRegistry() {
     std::vector<FormulaSpec> all;
-    for (auto group : {TextFormulas(), NumberFormulas(), DateFormulas(), DataFormulas(), LogicFormulas(),
-                       EncodingFormulas()}) {
+    for (auto group :
+         {TextFormulas(), NumberFormulas(), DateFormulas(), DataFormulas(), LogicFormulas(), EncodingFormulas()}) {
         all.insert(all.end(), group.begin(), group.end());
     }
     return all;

@@ -51,7 +51,7 @@ const json::value* FollowPath(const json::value& v, const json::value& path) {
             auto i = ToInteger(json::value(key));
             const auto& arr = cur->get_array();
             cur = (i && *i >= 0 && static_cast<std::size_t>(*i) < arr.size()) ? &arr[static_cast<std::size_t>(*i)]
-                                                                             : nullptr;
+                                                                              : nullptr;
         } else {
             cur = nullptr;
         }

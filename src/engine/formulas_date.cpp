@@ -129,7 +129,7 @@ std::string Offset(std::chrono::seconds off, bool colon) {
 
 std::string Format(Instant t, const date::time_zone* zone, std::string_view fmt) {
     const date::zoned_time<microseconds> zt{zone, t};
-    const auto info = zt.get_sys_info();
+    const auto info = zt.get_info();
     const auto local = zt.get_local_time();
     const auto ld = date::floor<date::days>(local);
     const date::year_month_day ymd{ld};
@@ -149,45 +149,91 @@ std::string Format(Instant t, const date::time_zone* zone, std::string_view fmt)
     for (std::size_t i = 0; i < fmt.size(); ++i) {
         const char c = fmt[i];
         switch (c) {
-            case 'd': out += Two(day); break;
-            case 'D': out += std::string(kDayNames[wdi]).substr(0, 3); break;
-            case 'j': out += std::to_string(day); break;
-            case 'l': out += kDayNames[wdi]; break;
-            case 'N': out += std::to_string(wd.iso_encoding()); break;
+            case 'd':
+                out += Two(day);
+                break;
+            case 'D':
+                out += std::string(kDayNames[wdi]).substr(0, 3);
+                break;
+            case 'j':
+                out += std::to_string(day);
+                break;
+            case 'l':
+                out += kDayNames[wdi];
+                break;
+            case 'N':
+                out += std::to_string(wd.iso_encoding());
+                break;
             case 'S': {
                 const long d10 = day % 10;
                 out += (day >= 11 && day <= 13) ? "th" : d10 == 1 ? "st" : d10 == 2 ? "nd" : d10 == 3 ? "rd" : "th";
                 break;
             }
-            case 'w': out += std::to_string(wdi); break;
+            case 'w':
+                out += std::to_string(wdi);
+                break;
             case 'z': {
                 const auto jan1 = date::local_days{ymd.year() / date::January / 1};
                 out += std::to_string((ld - jan1).count());
                 break;
             }
-            case 'W': out += Two(static_cast<unsigned>(iw.weeknum())); break;
-            case 'F': out += kMonthNames[month - 1]; break;
-            case 'm': out += Two(month); break;
-            case 'M': out += std::string(kMonthNames[month - 1]).substr(0, 3); break;
-            case 'n': out += std::to_string(month); break;
-            case 't': out += std::to_string(static_cast<unsigned>((ymd.year() / ymd.month() / date::last).day())); break;
-            case 'L': out += ymd.year().is_leap() ? "1" : "0"; break;
-            case 'o': out += std::to_string(static_cast<int>(iw.year())); break;
+            case 'W':
+                out += Two(static_cast<unsigned>(iw.weeknum()));
+                break;
+            case 'F':
+                out += kMonthNames[month - 1];
+                break;
+            case 'm':
+                out += Two(month);
+                break;
+            case 'M':
+                out += std::string(kMonthNames[month - 1]).substr(0, 3);
+                break;
+            case 'n':
+                out += std::to_string(month);
+                break;
+            case 't':
+                out += std::to_string(static_cast<unsigned>((ymd.year() / ymd.month() / date::last).day()));
+                break;
+            case 'L':
+                out += ymd.year().is_leap() ? "1" : "0";
+                break;
+            case 'o':
+                out += std::to_string(static_cast<int>(iw.year()));
+                break;
             case 'Y': {
                 char buf[16];
                 std::snprintf(buf, sizeof buf, "%04ld", year);
                 out += buf;
                 break;
             }
-            case 'y': out += Two(year % 100); break;
-            case 'a': out += hour < 12 ? "am" : "pm"; break;
-            case 'A': out += hour < 12 ? "AM" : "PM"; break;
-            case 'g': out += std::to_string(h12); break;
-            case 'G': out += std::to_string(hour); break;
-            case 'h': out += Two(h12); break;
-            case 'H': out += Two(hour); break;
-            case 'i': out += Two(minute); break;
-            case 's': out += Two(second); break;
+            case 'y':
+                out += Two(year % 100);
+                break;
+            case 'a':
+                out += hour < 12 ? "am" : "pm";
+                break;
+            case 'A':
+                out += hour < 12 ? "AM" : "PM";
+                break;
+            case 'g':
+                out += std::to_string(h12);
+                break;
+            case 'G':
+                out += std::to_string(hour);
+                break;
+            case 'h':
+                out += Two(h12);
+                break;
+            case 'H':
+                out += Two(hour);
+                break;
+            case 'i':
+                out += Two(minute);
+                break;
+            case 's':
+                out += Two(second);
+                break;
             case 'u': {
                 char buf[16];
                 std::snprintf(buf, sizeof buf, "%06ld", micros);
@@ -200,20 +246,41 @@ std::string Format(Instant t, const date::time_zone* zone, std::string_view fmt)
                 out += buf;
                 break;
             }
-            case 'e': out += zone->name(); break;
-            case 'T': out += info.abbrev; break;
-            case 'P': out += Offset(info.offset, true); break;
-            case 'O': out += Offset(info.offset, false); break;
-            case 'p': out += info.offset.count() == 0 ? "Z" : Offset(info.offset, true); break;
-            case 'Z': out += std::to_string(info.offset.count()); break;
-            case 'I': out += info.save.count() != 0 ? "1" : "0"; break;
-            case 'U': out += std::to_string(date::floor<std::chrono::seconds>(t).time_since_epoch().count()); break;
-            case 'c': out += Format(t, zone, "Y-m-d\\TH:i:sP"); break;
-            case 'r': out += Format(t, zone, "D, d M Y H:i:s O"); break;
+            case 'e':
+                out += zone->name();
+                break;
+            case 'T':
+                out += info.abbrev;
+                break;
+            case 'P':
+                out += Offset(info.offset, true);
+                break;
+            case 'O':
+                out += Offset(info.offset, false);
+                break;
+            case 'p':
+                out += info.offset.count() == 0 ? "Z" : Offset(info.offset, true);
+                break;
+            case 'Z':
+                out += std::to_string(info.offset.count());
+                break;
+            case 'I':
+                out += info.save.count() != 0 ? "1" : "0";
+                break;
+            case 'U':
+                out += std::to_string(date::floor<std::chrono::seconds>(t).time_since_epoch().count());
+                break;
+            case 'c':
+                out += Format(t, zone, "Y-m-d\\TH:i:sP");
+                break;
+            case 'r':
+                out += Format(t, zone, "D, d M Y H:i:s O");
+                break;
             case '\\':
                 if (i + 1 < fmt.size()) out += fmt[++i];
                 break;
-            default: out += c;
+            default:
+                out += c;
         }
     }
     return out;
@@ -261,8 +328,8 @@ Result<json::value> DateAdd(Args a, const FormulaContext& ctx) {
         }
         out = date::zoned_time<microseconds>{*zone, ld + time_of_day, date::choose::earliest}.get_sys_time();
     } else {
-        return FormulaError("date_add", "unknown unit '" + ArgText(a, 2) +
-                                            "' (seconds, minutes, hours, days, weeks, months, years)");
+        return FormulaError(
+            "date_add", "unknown unit '" + ArgText(a, 2) + "' (seconds, minutes, hours, days, weeks, months, years)");
     }
     return json::value(Format(out, *zone, "c"));
 }

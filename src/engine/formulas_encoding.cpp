@@ -95,12 +95,9 @@ Result<json::value> Uuid(Args, const FormulaContext& ctx) {
 }
 
 const FormulaSpec kEncoding[] = {
-    {"base64_encode", "encoding", 1, 1, Base64Encode},
-    {"base64_decode", "encoding", 1, 1, Base64Decode},
-    {"url_encode", "encoding", 1, 1, UrlEncode},
-    {"sha256", "encoding", 1, 1, Sha256},
-    {"hmac_sha256", "encoding", 2, 2, HmacSha256},
-    {"uuid", "encoding", 0, 0, Uuid},
+    {"base64_encode", "encoding", 1, 1, Base64Encode}, {"base64_decode", "encoding", 1, 1, Base64Decode},
+    {"url_encode", "encoding", 1, 1, UrlEncode},       {"sha256", "encoding", 1, 1, Sha256},
+    {"hmac_sha256", "encoding", 2, 2, HmacSha256},     {"uuid", "encoding", 0, 0, Uuid},
 };
 
 }  // namespace

@@ -30,12 +30,8 @@ Result<json::value> Equals(Args a, const FormulaContext&) { return json::value(L
 Result<json::value> IsEmptyFormula(Args a, const FormulaContext&) { return json::value(IsEmpty(Arg(a, 0))); }
 
 const FormulaSpec kLogic[] = {
-    {"if", "logic", 2, 3, If},
-    {"not", "logic", 1, 1, Not},
-    {"and", "logic", 1, kVariadic, And},
-    {"or", "logic", 1, kVariadic, Or},
-    {"equals", "logic", 2, 2, Equals},
-    {"is_empty", "logic", 1, 1, IsEmptyFormula},
+    {"if", "logic", 2, 3, If},         {"not", "logic", 1, 1, Not},       {"and", "logic", 1, kVariadic, And},
+    {"or", "logic", 1, kVariadic, Or}, {"equals", "logic", 2, 2, Equals}, {"is_empty", "logic", 1, 1, IsEmptyFormula},
 };
 
 }  // namespace

@@ -13,7 +13,8 @@ using Args = std::span<const json::value>;
 // Arguments as numbers; a single list argument stands for its elements.
 Result<std::vector<double>> Numbers(Args a, const char* name) {
     std::span<const json::value> items = a;
-    if (a.size() == 1 && a[0].is_array()) items = std::span<const json::value>(a[0].get_array().data(), a[0].get_array().size());
+    if (a.size() == 1 && a[0].is_array())
+        items = std::span<const json::value>(a[0].get_array().data(), a[0].get_array().size());
     std::vector<double> out;
     out.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -48,7 +49,7 @@ Result<json::value> Fold(Args a, const char* name, Op op, bool (*checked)(std::i
     }
     double acc = (*nums)[0];
     for (std::size_t i = 1; i < nums->size(); ++i) acc = op(acc, (*nums)[i]);
-    return json::value(acc);
+    return NumberValue(acc);
 }
 
 bool AddOverflow(std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_add_overflow(x, y, r); }
@@ -56,13 +57,16 @@ bool SubOverflow(std::int64_t x, std::int64_t y, std::int64_t* r) { return __bui
 bool MulOverflow(std::int64_t x, std::int64_t y, std::int64_t* r) { return __builtin_mul_overflow(x, y, r); }
 
 Result<json::value> Add(Args a, const FormulaContext&) {
-    return Fold(a, "add", [](double x, double y) { return x + y; }, AddOverflow);
+    return Fold(
+        a, "add", [](double x, double y) { return x + y; }, AddOverflow);
 }
 Result<json::value> Subtract(Args a, const FormulaContext&) {
-    return Fold(a, "subtract", [](double x, double y) { return x - y; }, SubOverflow);
+    return Fold(
+        a, "subtract", [](double x, double y) { return x - y; }, SubOverflow);
 }
 Result<json::value> Multiply(Args a, const FormulaContext&) {
-    return Fold(a, "multiply", [](double x, double y) { return x * y; }, MulOverflow);
+    return Fold(
+        a, "multiply", [](double x, double y) { return x * y; }, MulOverflow);
 }
 
 Result<json::value> Divide(Args a, const FormulaContext&) {
@@ -83,7 +87,7 @@ Result<json::value> Rounding(Args a, const char* name, double (*fn)(double)) {
     }
     if (places == 0) return NumberValue(fn(*x));
     const double scale = std::pow(10.0, static_cast<double>(places));
-    return json::value(fn(*x * scale) / scale);
+    return NumberValue(fn(*x * scale) / scale);
 }
 
 Result<json::value> Round(Args a, const FormulaContext&) { return Rounding(a, "round", std::round); }

@@ -158,18 +158,12 @@ Result<json::value> Contains(Args a, const FormulaContext&) {
 }
 
 const FormulaSpec kText[] = {
-    {"uppercase", "text", 1, 1, Uppercase},
-    {"lowercase", "text", 1, 1, Lowercase},
-    {"capitalize", "text", 1, 1, Capitalize},
-    {"trim", "text", 1, 1, Trim},
-    {"replace", "text", 3, 3, Replace},
-    {"substring", "text", 2, 3, Substring},
-    {"split", "text", 1, 2, Split},
-    {"join", "text", 1, 2, Join},
-    {"concat", "text", 1, kVariadic, Concat},
-    {"length", "text", 1, 1, Length},
-    {"pad_left", "text", 2, 3, PadLeft},
-    {"pad_right", "text", 2, 3, PadRight},
+    {"uppercase", "text", 1, 1, Uppercase},   {"lowercase", "text", 1, 1, Lowercase},
+    {"capitalize", "text", 1, 1, Capitalize}, {"trim", "text", 1, 1, Trim},
+    {"replace", "text", 3, 3, Replace},       {"substring", "text", 2, 3, Substring},
+    {"split", "text", 1, 2, Split},           {"join", "text", 1, 2, Join},
+    {"concat", "text", 1, kVariadic, Concat}, {"length", "text", 1, 1, Length},
+    {"pad_left", "text", 2, 3, PadLeft},      {"pad_right", "text", 2, 3, PadRight},
     {"contains", "text", 2, 2, Contains},
 };
 
