@@ -21,7 +21,7 @@ std::string RandomBytes(size_t n) {
 std::string RandomToken(size_t length) {
     static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     constexpr unsigned kSize = sizeof(kAlphabet) - 1;  // 62
-    constexpr unsigned kLimit = 256 - (256 % kSize);    // reject bytes >= 248 to avoid modulo bias
+    constexpr unsigned kLimit = 256 - (256 % kSize);   // reject bytes >= 248 to avoid modulo bias
     std::string out;
     out.reserve(length);
     while (out.size() < length) {

@@ -29,7 +29,7 @@ struct AccountInput {
 
 // Accounts and their users: the rules of section 6 of the API contract.
 class AccountService {
-public:
+  public:
     AccountService(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
     Result<Account> Create(PartnerId partner, const AccountInput& input);
@@ -53,7 +53,7 @@ public:
         return store_.DeleteUser(partner, account.id, user.id);
     }
 
-private:
+  private:
     Store& store_;
     const Clock& clock_;
 };

@@ -25,7 +25,7 @@ struct PartnerLimitsPatch {
 
 // Partners and their API keys: operator commands and request authentication.
 class PartnerService {
-public:
+  public:
     static constexpr size_t kApiKeyLength = 48;
 
     PartnerService(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
@@ -41,7 +41,7 @@ public:
     // learns nothing about which part was wrong.
     Result<Partner> Authenticate(std::string_view app_id, std::string_view api_key);
 
-private:
+  private:
     Store& store_;
     const Clock& clock_;
 };

@@ -20,7 +20,7 @@ struct RateDecision {
 // Sliding 60-second window: a call is admitted when fewer than `limit` calls were admitted in the 60 seconds
 // before it. Refused calls do not count. The port exists so that scale-out can share windows in the database.
 class RateLimiter {
-public:
+  public:
     virtual ~RateLimiter() = default;
     virtual RateDecision Admit(const std::string& key, int limit, Micros now) = 0;
 };
@@ -28,12 +28,12 @@ public:
 // Exact in one process: keeps the admission times of each key's current window. Memory is bounded by
 // limit x active keys; idle keys are swept.
 class InMemoryRateLimiter final : public RateLimiter {
-public:
+  public:
     static constexpr Micros kWindow = 60'000'000;
 
     RateDecision Admit(const std::string& key, int limit, Micros now) override;
 
-private:
+  private:
     struct Window {
         std::deque<Micros> admitted;
     };

@@ -39,7 +39,7 @@ struct PartnerCredentials {
 // another partner's object is reported as not found. Guids and timestamps are chosen by the caller
 // (services own the clock and the id generator), so the store stays deterministic.
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     // Health: the database answers and the schema is current.

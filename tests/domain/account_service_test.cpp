@@ -10,7 +10,7 @@ namespace weft {
 namespace {
 
 class AccountServiceTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         Partner p;
         p.guid = NewGuid(clock_.Now());

@@ -9,7 +9,7 @@ namespace weft {
 namespace {
 
 class PartnerServiceTest : public ::testing::Test {
-protected:
+  protected:
     testing::TempDir dir_;
     testing::ManualClock clock_;
     SqliteStore store_{dir_.File("weft.db"), 1, true};
@@ -32,9 +32,14 @@ TEST_F(PartnerServiceTest, CreatedKeyAuthenticatesAndIsStoredOnlyAsHash) {
 TEST_F(PartnerServiceTest, WrongOrMalformedCredentialsAreUnauthenticated) {
     auto created = service_.Create("Acme", {});
     const std::string id = std::to_string(created->partner.app_id);
-    for (auto [app, key] : std::vector<std::pair<std::string, std::string>>{
-             {id, "wrong"}, {id, ""}, {"", created->api_key}, {"abc", created->api_key}, {"1.0", created->api_key},
-             {"-1", created->api_key}, {"999", created->api_key}, {id + " ", created->api_key}}) {
+    for (auto [app, key] : std::vector<std::pair<std::string, std::string>>{{id, "wrong"},
+                                                                            {id, ""},
+                                                                            {"", created->api_key},
+                                                                            {"abc", created->api_key},
+                                                                            {"1.0", created->api_key},
+                                                                            {"-1", created->api_key},
+                                                                            {"999", created->api_key},
+                                                                            {id + " ", created->api_key}}) {
         auto r = service_.Authenticate(app, key);
         ASSERT_FALSE(r.ok()) << app << " / " << key;
         EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);

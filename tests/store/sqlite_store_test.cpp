@@ -9,7 +9,7 @@ namespace weft {
 namespace {
 
 class SqliteStoreTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         store_ = std::make_unique<SqliteStore>(dir_.File("weft.db"), 2, true);
         a_ = MakePartner("A");

@@ -5,8 +5,8 @@
 namespace weft::sqlite {
 
 Connection::Connection(const std::string& path, bool read_only) {
-    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
         std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
@@ -32,10 +32,10 @@ sqlite3_stmt* Connection::Prepare(std::string_view sql) {
     auto it = statements_.find(std::string(sql));
     if (it != statements_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                           nullptr) != SQLITE_OK) {
-        throw std::runtime_error("SQLite prepare failed: " + std::string(sqlite3_errmsg(db_)) + " in: " +
-                                 std::string(sql));
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+        throw std::runtime_error("SQLite prepare failed: " + std::string(sqlite3_errmsg(db_)) +
+                                 " in: " + std::string(sql));
     }
     statements_.emplace(std::string(sql), stmt);
     return stmt;
@@ -101,9 +101,10 @@ std::optional<std::int64_t> Statement::OptInt(int col) const {
 }
 
 Error ToError(sqlite3* db, int rc, std::string_view what) {
-    const std::string detail = std::string("SQLite error ") + std::to_string(rc) + " (" + sqlite3_errmsg(db) +
-                               ") in: " + std::string(what);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) return {ErrorCode::kConflict, "The object conflicts with another one.", detail, {}};
+    const std::string detail =
+        std::string("SQLite error ") + std::to_string(rc) + " (" + sqlite3_errmsg(db) + ") in: " + std::string(what);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return {ErrorCode::kConflict, "The object conflicts with another one.", detail, {}};
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Error::Unavailable(detail);
     return Error::Internal(detail);
 }

@@ -19,7 +19,7 @@ namespace weft::sqlite {
 // One SQLite connection with its cache of prepared statements. Not thread-safe: a connection is used by one
 // thread at a time (the writer mutex or the reader pool ensures it).
 class Connection {
-public:
+  public:
     Connection(const std::string& path, bool read_only);
     ~Connection();
     Connection(const Connection&) = delete;
@@ -31,14 +31,14 @@ public:
     // Runs one or more statements without results; throws on failure (used for schema and pragmas).
     void Exec(const std::string& sql);
 
-private:
+  private:
     sqlite3* db_ = nullptr;
     std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
 // A statement in use: binds by position (1-based, in order of calls), steps, reads columns, resets when done.
 class Statement {
-public:
+  public:
     Statement(Connection& conn, std::string_view sql) : conn_(conn), stmt_(conn.Prepare(sql)) {}
     ~Statement() {
         sqlite3_reset(stmt_);
@@ -70,7 +70,7 @@ public:
 
     sqlite3* db() const { return conn_.handle(); }
 
-private:
+  private:
     Connection& conn_;
     sqlite3_stmt* stmt_;
     int next_ = 1;
@@ -78,7 +78,7 @@ private:
 
 // The database: WAL, synchronous=FULL, foreign keys on; one writer connection and a pool of readers.
 class Database {
-public:
+  public:
     Database(std::string path, int readers);
 
     // Runs `fn(Connection&)` inside BEGIN IMMEDIATE ... COMMIT on the writer; rolls back when fn returns an
@@ -112,7 +112,7 @@ public:
     const std::string& path() const { return path_; }
     Connection& writer_for_migrations() { return *writer_; }
 
-private:
+  private:
     struct Lease {
         explicit Lease(Database& d);
         ~Lease();

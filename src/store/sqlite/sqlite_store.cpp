@@ -162,8 +162,7 @@ SqliteStore::SqliteStore(const std::string& path, int readers, bool migrate) {
     const int known = sqlite::Migrations().back().version;
     if (current > known) {
         throw std::runtime_error("the database schema is at version " + std::to_string(current) +
-                                 ", newer than this weft binary knows (" + std::to_string(known) +
-                                 "): upgrade weft");
+                                 ", newer than this weft binary knows (" + std::to_string(known) + "): upgrade weft");
     }
     if (migrate) Migrate();
 }
@@ -186,8 +185,9 @@ int SqliteStore::Migrate() {
             if (!row) return std::move(row).error();
             if (*row) return false;
             c.Exec(m.sql);
-            Statement rec(c, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, "
-                             "CAST(strftime('%s','now') AS INTEGER) * 1000000)");
+            Statement rec(c,
+                          "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, "
+                          "CAST(strftime('%s','now') AS INTEGER) * 1000000)");
             rec.Bind(m.version).Bind(m.description);
             if (auto ins = rec.Run(); !ins) return std::move(ins).error();
             return true;
@@ -225,22 +225,23 @@ Result<Partner> SqliteStore::CreatePartner(const Partner& p) {
 
 Result<Partner> SqliteStore::UpdatePartnerLimits(PartnerId app_id, const PartnerLimits& limits, Micros now) {
     return db_->Write([&](Connection& c) -> Result<Partner> {
-        Statement s(c, "UPDATE partners SET rate_limit = ?, queue_cap = ?, concurrency = ?, updated_at = ? "
-                       "WHERE app_id = ?");
+        Statement s(c,
+                    "UPDATE partners SET rate_limit = ?, queue_cap = ?, concurrency = ?, updated_at = ? "
+                    "WHERE app_id = ?");
         s.Bind(limits.rate_limit).Bind(limits.queue_cap).Bind(limits.concurrency).Bind(now).Bind(app_id);
         if (auto r = s.Run(); !r) return std::move(r).error();
         if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Partner not found.");
         return QueryOne<Partner>(
-            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& q) { q.Bind(app_id); },
-            ReadPartner, "Partner");
+            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& q) { q.Bind(app_id); }, ReadPartner,
+            "Partner");
     });
 }
 
 Result<Partner> SqliteStore::GetPartner(PartnerId app_id) {
     return db_->Read([&](Connection& c) {
         return QueryOne<Partner>(
-            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); },
-            ReadPartner, "Partner");
+            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); }, ReadPartner,
+            "Partner");
     });
 }
 
@@ -283,8 +284,8 @@ Result<std::vector<ApiKey>> SqliteStore::ListApiKeys(PartnerId app_id) {
 Result<PartnerCredentials> SqliteStore::GetPartnerCredentials(PartnerId app_id) {
     return db_->Read([&](Connection& c) -> Result<PartnerCredentials> {
         auto partner = QueryOne<Partner>(
-            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); },
-            ReadPartner, "Partner");
+            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); }, ReadPartner,
+            "Partner");
         if (!partner) return std::move(partner).error();
         auto hashes = QueryAll<std::string>(
             c, "SELECT hash FROM api_keys WHERE app_id = ? AND revoked_at IS NULL",
@@ -389,10 +390,11 @@ Result<User> SqliteStore::FindUser(PartnerId partner, std::int64_t account_id, s
 Result<Page<User>> SqliteStore::ListUsers(PartnerId partner, std::int64_t account_id, const PageRequest& page) {
     return db_->Read([&](Connection& c) -> Result<Page<User>> {
         auto bind = [&](Statement& s) { s.Bind(partner).Bind(account_id); };
-        auto total = Count(
-            c, "SELECT COUNT(*) FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.partner_id = ? AND "
-               "u.account_id = ?",
-            bind);
+        auto total =
+            Count(c,
+                  "SELECT COUNT(*) FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.partner_id = ? AND "
+                  "u.account_id = ?",
+                  bind);
         if (!total) return std::move(total).error();
         auto items = QueryAll<User>(
             c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? ORDER BY u.id LIMIT ? OFFSET ?",
@@ -415,7 +417,8 @@ Result<User> SqliteStore::UpdateUser(PartnerId partner, std::int64_t account_id,
         u.updated_at = patch.now;
         Statement s(c, "UPDATE users SET externalid = ?, name = ?, email = ?, locale = ?, updated_at = ? WHERE id = ?");
         s.Bind(u.externalid).Bind(u.name).Bind(u.email).Bind(u.locale).Bind(u.updated_at).Bind(u.id);
-        if (auto r = s.Run(); !r) return ConflictOr(std::move(r).error(), "A user with this externalid already exists.");
+        if (auto r = s.Run(); !r)
+            return ConflictOr(std::move(r).error(), "A user with this externalid already exists.");
         return u;
     });
 }

@@ -10,7 +10,7 @@ namespace weft {
 
 // The embedded default store: one SQLite file in the data folder.
 class SqliteStore final : public Store {
-public:
+  public:
     // Opens (creating when missing) the database file. Throws when it cannot be opened, or when its schema is
     // newer than this binary knows. `migrate` applies pending migrations; without it, pending migrations
     // make Ping() report the store as not ready.
@@ -45,7 +45,7 @@ public:
                             const UserPatch& patch) override;
     Status DeleteUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id) override;
 
-private:
+  private:
     std::unique_ptr<sqlite::Database> db_;
 };
 

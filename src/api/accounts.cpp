@@ -1,0 +1,108 @@
+#include "api/accounts.h"
+
+#include "api/body.h"
+#include "api/paging.h"
+#include "api/views.h"
+
+namespace weft::api {
+
+Result<http::Response> ListAccounts(ApiDeps& deps, CallContext& ctx) {
+    auto paging = ParsePaging(ctx.req);
+    if (!paging) return std::move(paging).error();
+    AccountFilter filter;
+    if (const auto* v = ctx.req.Query("externalid")) filter.externalid = *v;
+    if (const auto* v = ctx.req.Query("search")) filter.search = *v;
+    auto page = deps.accounts.List(ctx.partner.app_id, filter, paging->AsRequest());
+    if (!page) return std::move(page).error();
+    json::array data;
+    for (const auto& a : page->items) data.emplace_back(AccountView(a));
+    return JsonBody(200, PageEnvelope(ctx.req, deps, *paging, page->total, std::move(data)));
+}
+
+Result<http::Response> CreateAccount(ApiDeps& deps, CallContext& ctx) {
+    auto body = ReadJsonObject(ctx.req);
+    if (!body) return std::move(body).error();
+    auto input = ReadAccountInput(*body);
+    if (!input) return std::move(input).error();
+    auto account = deps.accounts.Create(ctx.partner.app_id, *input);
+    if (!account) return std::move(account).error();
+    return JsonBody(200, AccountView(*account));
+}
+
+Result<http::Response> GetAccount(ApiDeps&, CallContext& ctx) { return JsonBody(200, AccountView(*ctx.account)); }
+
+Result<http::Response> UpdateAccount(ApiDeps& deps, CallContext& ctx) {
+    auto body = ReadJsonObject(ctx.req);
+    if (!body) return std::move(body).error();
+    auto input = ReadAccountInput(*body);
+    if (!input) return std::move(input).error();
+    auto account = deps.accounts.Update(ctx.partner.app_id, *ctx.account, *input);
+    if (!account) return std::move(account).error();
+    return JsonBody(200, AccountView(*account));
+}
+
+Result<http::Response> ExpireAccount(ApiDeps& deps, CallContext& ctx) {
+    auto account = deps.accounts.Expire(ctx.partner.app_id, *ctx.account);
+    if (!account) return std::move(account).error();
+    return JsonBody(200, AccountView(*account));
+}
+
+Result<http::Response> DeleteAccount(ApiDeps& deps, CallContext& ctx) {
+    if (auto r = deps.accounts.Delete(ctx.partner.app_id, *ctx.account); !r) return std::move(r).error();
+    return NoContent();
+}
+
+Result<http::Response> ListUsers(ApiDeps& deps, CallContext& ctx) {
+    auto paging = ParsePaging(ctx.req);
+    if (!paging) return std::move(paging).error();
+    auto page = deps.accounts.ListUsers(ctx.partner.app_id, *ctx.account, paging->AsRequest());
+    if (!page) return std::move(page).error();
+    json::array data;
+    for (const auto& u : page->items) data.emplace_back(UserView(u));
+    return JsonBody(200, PageEnvelope(ctx.req, deps, *paging, page->total, std::move(data)));
+}
+
+Result<http::Response> CreateUser(ApiDeps& deps, CallContext& ctx) {
+    auto body = ReadJsonObject(ctx.req);
+    if (!body) return std::move(body).error();
+    auto input = ReadUserInput(*body);
+    if (!input) return std::move(input).error();
+    auto user = deps.accounts.CreateUser(ctx.partner.app_id, *ctx.account, *input);
+    if (!user) return std::move(user).error();
+    return JsonBody(200, UserView(*user));
+}
+
+namespace {
+
+Result<User> PathUser(ApiDeps& deps, CallContext& ctx) {
+    return deps.accounts.FindUser(ctx.partner.app_id, *ctx.account, ctx.params.at("user"));
+}
+
+}  // namespace
+
+Result<http::Response> GetUser(ApiDeps& deps, CallContext& ctx) {
+    auto user = PathUser(deps, ctx);
+    if (!user) return std::move(user).error();
+    return JsonBody(200, UserView(*user));
+}
+
+Result<http::Response> UpdateUser(ApiDeps& deps, CallContext& ctx) {
+    auto user = PathUser(deps, ctx);
+    if (!user) return std::move(user).error();
+    auto body = ReadJsonObject(ctx.req);
+    if (!body) return std::move(body).error();
+    auto input = ReadUserInput(*body);
+    if (!input) return std::move(input).error();
+    auto updated = deps.accounts.UpdateUser(ctx.partner.app_id, *ctx.account, *user, *input);
+    if (!updated) return std::move(updated).error();
+    return JsonBody(200, UserView(*updated));
+}
+
+Result<http::Response> DeleteUser(ApiDeps& deps, CallContext& ctx) {
+    auto user = PathUser(deps, ctx);
+    if (!user) return std::move(user).error();
+    if (auto r = deps.accounts.DeleteUser(ctx.partner.app_id, *ctx.account, *user); !r) return std::move(r).error();
+    return NoContent();
+}
+
+}  // namespace weft::api

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "domain/account_service.h"
+#include "domain/partner_service.h"
+#include "domain/rate_limiter.h"
+#include "domain/store.h"
+#include "http/router.h"
+
+namespace weft::api {
+
+// What the /v1 handlers need, wired by main.cpp.
+struct ApiDeps {
+    Store& store;
+    PartnerService& partners;
+    AccountService& accounts;
+    RateLimiter& rate_limiter;
+    const Clock& clock;
+    MetricsRegistry& metrics;
+    std::string public_url;             // "https://weft.example.com"; empty: built from the request's Host
+    OffsetClock* test_clock = nullptr;  // set only with --test-clock: enables POST /_test/clock
+    std::function<bool()> draining;     // readiness goes false while the server drains
+};
+
+// The one route table: every method and path Weft serves.
+void RegisterRoutes(http::Router& router, ApiDeps& deps);
+
+// The OpenAPI 3.1 document (src/api/openapi.json, embedded at build time).
+const std::string& OpenApiDocument();
+
+}  // namespace weft::api

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "api/api.h"
+#include "core/json.h"
+#include "http/message.h"
+#include "http/router.h"
+
+namespace weft::api {
+
+// One authenticated partner call, with the account its path addresses already resolved.
+struct CallContext {
+    const http::Request& req;
+    const http::PathParams& params;
+    Partner partner;
+    std::optional<Account> account;  // set when the route has {account}
+};
+
+using PartnerHandler = std::function<Result<http::Response>(CallContext&)>;
+
+// Wraps a /v1 handler in the partner rules: authentication (401), the {account} lookup scoped to the partner
+// (404), the rate limit of the window the call counts against (429, x-ratelimit-* headers on every answer),
+// and the mapping of an Error to its response.
+http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn);
+
+http::Response JsonBody(int status, const json::value& body);
+http::Response NoContent();
+
+}  // namespace weft::api

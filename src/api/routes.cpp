@@ -1,0 +1,41 @@
+#include "api/accounts.h"
+#include "api/api.h"
+#include "api/partner_call.h"
+#include "api/system.h"
+
+namespace weft::api {
+
+using http::Execution;
+
+void RegisterRoutes(http::Router& r, ApiDeps& d) {
+    auto partner = [&d](Result<http::Response> (*fn)(ApiDeps&, CallContext&)) {
+        return PartnerRoute(d, [&d, fn](CallContext& ctx) { return fn(d, ctx); });
+    };
+    constexpr auto kDb = Execution::kBlocking;
+    constexpr auto kInline = Execution::kInline;
+
+    // Section 11: outside /v1.
+    r.Add("GET", "/healthz", kInline, [](auto& req, auto&, auto respond) { HealthZ(req, std::move(respond)); });
+    r.Add("GET", "/readyz", kDb, [&d](auto& req, auto&, auto respond) { ReadyZ(d, req, std::move(respond)); });
+    r.Add("GET", "/metrics", kInline, [&d](auto& req, auto&, auto respond) { Metrics(d, req, std::move(respond)); });
+    r.Add("GET", "/v1/openapi.json", kInline, [](auto& req, auto&, auto respond) { OpenApi(req, std::move(respond)); });
+    if (d.test_clock) {
+        r.Add("POST", "/_test/clock", kInline,
+              [&d](auto& req, auto&, auto respond) { AdvanceTestClock(d, req, std::move(respond)); });
+    }
+
+    // Section 6: accounts and users.
+    r.Add("GET", "/v1/accounts", kDb, partner(ListAccounts));
+    r.Add("POST", "/v1/accounts", kDb, partner(CreateAccount));
+    r.Add("GET", "/v1/accounts/{account}", kDb, partner(GetAccount));
+    r.Add("PUT", "/v1/accounts/{account}", kDb, partner(UpdateAccount));
+    r.Add("DELETE", "/v1/accounts/{account}", kDb, partner(DeleteAccount));
+    r.Add("PUT", "/v1/accounts/{account}/expire", kDb, partner(ExpireAccount));
+    r.Add("GET", "/v1/accounts/{account}/users", kDb, partner(ListUsers));
+    r.Add("POST", "/v1/accounts/{account}/users", kDb, partner(CreateUser));
+    r.Add("GET", "/v1/accounts/{account}/users/{user}", kDb, partner(GetUser));
+    r.Add("PUT", "/v1/accounts/{account}/users/{user}", kDb, partner(UpdateUser));
+    r.Add("DELETE", "/v1/accounts/{account}/users/{user}", kDb, partner(DeleteUser));
+}
+
+}  // namespace weft::api

@@ -1,0 +1,296 @@
+// The weft binary: the CLI, and the one place where concrete objects are wired together.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "api/api.h"
+#include "cli/settings.h"
+#include "core/time_format.h"
+#include "domain/account_service.h"
+#include "domain/partner_service.h"
+#include "domain/rate_limiter.h"
+#include "http/server.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace weft {
+namespace {
+
+// The store named by --database, or <data>/weft.db.
+std::unique_ptr<SqliteStore> OpenStore(const cli::Settings& s, int readers, bool migrate) {
+    std::string path;
+    const std::string& url = s.Str("database");
+    if (url.empty()) {
+        std::filesystem::create_directories(s.Str("data"));
+        path = (std::filesystem::path(s.Str("data")) / "weft.db").string();
+    } else if (url.rfind("sqlite://", 0) == 0) {
+        path = url.substr(9);
+    } else if (url.rfind("sqlite:", 0) == 0) {
+        path = url.substr(7);
+    } else if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
+        throw std::runtime_error("the PostgreSQL store is not part of this build yet; use the embedded SQLite store");
+    } else {
+        throw std::runtime_error("unsupported database URL '" + url + "' (expected sqlite:///path)");
+    }
+    if (path.empty()) throw std::runtime_error("the database URL names no file");
+    return std::make_unique<SqliteStore>(path, readers, migrate);
+}
+
+std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("listen must be HOST:PORT, got '" + listen + "'");
+    std::string host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const std::string port = listen.substr(colon + 1);
+    try {
+        size_t used = 0;
+        const int p = std::stoi(port, &used);
+        if (used == port.size() && p >= 0 && p <= 65535) return {host, static_cast<std::uint16_t>(p)};
+    } catch (const std::exception&) {
+    }
+    throw std::runtime_error("listen port must be 0..65535, got '" + port + "'");
+}
+
+void WritePortFile(const std::string& file, std::uint16_t port) {
+    const std::string tmp = file + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << port << "\n";
+        if (!out) throw std::runtime_error("cannot write port file " + file);
+    }
+    std::filesystem::rename(tmp, file);
+}
+
+int Serve(const cli::Settings& s) {
+    spdlog::set_level(spdlog::level::from_str(s.Str("log_level")));
+    auto [host, port] = ParseListen(s.Str("listen"));
+    const int db_threads = static_cast<int>(s.Int("db_threads", 1, 256));
+
+    auto store = OpenStore(s, db_threads, true);
+    std::unique_ptr<Clock> clock;
+    OffsetClock* test_clock = nullptr;
+    if (s.Bool("test_clock")) {
+        auto c = std::make_unique<OffsetClock>();
+        test_clock = c.get();
+        clock = std::move(c);
+        spdlog::warn("--test-clock is on: POST /_test/clock can move this server's clock (testing only)");
+    } else {
+        clock = std::make_unique<SystemClock>();
+    }
+    MetricsRegistry metrics;
+    PartnerService partners(*store, *clock);
+    AccountService accounts(*store, *clock);
+    InMemoryRateLimiter rate_limiter;
+
+    http::ServerOptions opts;
+    opts.host = host;
+    opts.port = port;
+    opts.io_threads = static_cast<int>(s.Int("threads", 1, 256));
+    opts.blocking_threads = db_threads;
+    opts.max_body_bytes = static_cast<std::size_t>(s.Int("max_body_bytes", 1024, 1LL << 30));
+    opts.max_header_bytes = static_cast<std::size_t>(s.Int("max_header_bytes", 1024, 1 << 20));
+    opts.read_timeout = std::chrono::seconds(s.Int("read_timeout", 1, 3600));
+    opts.write_timeout = std::chrono::seconds(s.Int("write_timeout", 1, 3600));
+    opts.idle_timeout = std::chrono::seconds(s.Int("idle_timeout", 1, 3600));
+    opts.shutdown_timeout = std::chrono::seconds(s.Int("shutdown_timeout", 0, 3600));
+    opts.access_log = s.Bool("access_log");
+
+    http::Router router;
+    http::Server* server_ptr = nullptr;
+    api::ApiDeps deps{
+        *store, partners, accounts, rate_limiter, *clock, metrics, s.Str("public_url"), test_clock, [&server_ptr] {
+            return server_ptr && server_ptr->stopping();
+        }};
+    while (!deps.public_url.empty() && deps.public_url.back() == '/') deps.public_url.pop_back();
+    api::RegisterRoutes(router, deps);
+
+    http::Server server(opts, router, metrics);
+    server_ptr = &server;
+    const std::uint16_t bound = server.Listen();
+    spdlog::info("weft listening on {}:{} (database {})", host, bound,
+                 s.Str("database").empty() ? s.Str("data") + "/weft.db" : s.Str("database"));
+    if (!s.Str("port_file").empty()) WritePortFile(s.Str("port_file"), bound);
+    server.Run();
+    spdlog::info("weft stopped");
+    return 0;
+}
+
+int Migrate(const cli::Settings& s) {
+    auto store = OpenStore(s, 1, false);
+    const int before = store->SchemaVersion();
+    const int applied = store->Migrate();
+    std::cout << "schema version " << store->SchemaVersion() << " (was " << before << ", applied " << applied << ")\n";
+    return 0;
+}
+
+boost::json::object PartnerJson(const Partner& p) {
+    return {{"app_id", p.app_id},
+            {"guid", p.guid},
+            {"name", p.name},
+            {"rate_limit", p.limits.rate_limit},
+            {"queue_cap", p.limits.queue_cap},
+            {"concurrency", p.limits.concurrency},
+            {"created_at", FormatTimestamp(p.created_at)}};
+}
+
+[[noreturn]] void Fail(const Error& e) {
+    std::string msg = e.message;
+    for (const auto& [field, messages] : e.fields) {
+        for (const auto& m : messages) msg += "\n  " + field + ": " + m;
+    }
+    throw std::runtime_error(msg);
+}
+
+struct LimitFlags {
+    int rate_limit = 0, queue_cap = 0, concurrency = 0;
+    void Add(CLI::App& cmd) {
+        cmd.add_option("--rate-limit", rate_limit, "Calls per minute per account (and for the partner's own calls)");
+        cmd.add_option("--queue-cap", queue_cap, "Queued runs per account");
+        cmd.add_option("--concurrency", concurrency, "Running runs per account");
+    }
+    PartnerLimitsPatch Patch(const CLI::App& cmd) const {
+        PartnerLimitsPatch p;
+        if (cmd.count("--rate-limit")) p.rate_limit = rate_limit;
+        if (cmd.count("--queue-cap")) p.queue_cap = queue_cap;
+        if (cmd.count("--concurrency")) p.concurrency = concurrency;
+        return p;
+    }
+};
+
+int Run(int argc, char** argv) {
+    CLI::App app{
+        "weft: an embeddable integration-automation platform.\n"
+        "Every setting has a flag, a WEFT_* environment variable and a config-file key; "
+        "precedence: flag, environment, config file, default."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "weft 0.1.0");
+
+    cli::Settings serve_settings(cli::AllSettings());
+    auto* serve = app.add_subcommand("serve", "Run the API server with its workers and scheduler");
+    serve_settings.AddTo(*serve);
+
+    cli::Settings migrate_settings(cli::SettingsFor({"data", "database"}));
+    auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and exit");
+    migrate_settings.AddTo(*migrate);
+
+    auto* partner = app.add_subcommand("partner", "Manage partners and their API keys");
+    partner->require_subcommand(1);
+    bool json_out = false;
+    std::string name;
+    std::int64_t app_id = 0, key_id = 0;
+    LimitFlags limits;
+    cli::Settings partner_settings(cli::SettingsFor({"data", "database"}));
+
+    auto* p_create = partner->add_subcommand("create", "Create a partner; prints its app id and a new API key");
+    p_create->add_option("--name", name, "Partner name")->required();
+    limits.Add(*p_create);
+    auto* p_update = partner->add_subcommand("update", "Change a partner's limits (takes effect live)");
+    p_update->add_option("--app-id", app_id, "Partner app id")->required();
+    limits.Add(*p_update);
+    auto* p_key_add = partner->add_subcommand("key-add", "Add an API key (for rotation); prints it once");
+    p_key_add->add_option("--app-id", app_id, "Partner app id")->required();
+    auto* p_key_revoke = partner->add_subcommand("key-revoke", "Revoke an API key");
+    p_key_revoke->add_option("--app-id", app_id, "Partner app id")->required();
+    p_key_revoke->add_option("--key-id", key_id, "Key id (see partner list)")->required();
+    auto* p_list = partner->add_subcommand("list", "List partners and their keys (never the secrets)");
+    for (auto* cmd : {p_create, p_update, p_key_add, p_key_revoke, p_list}) {
+        partner_settings.AddTo(*cmd);
+        cmd->add_flag("--json", json_out, "Print JSON");
+    }
+
+    CLI11_PARSE(app, argc, argv);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+    if (serve->parsed()) {
+        serve_settings.Resolve();
+        return Serve(serve_settings);
+    }
+    if (migrate->parsed()) {
+        migrate_settings.Resolve();
+        return Migrate(migrate_settings);
+    }
+    partner_settings.Resolve();
+    auto store = OpenStore(partner_settings, 1, true);
+    SystemClock clock;
+    PartnerService service(*store, clock);
+    if (p_create->parsed() || p_key_add->parsed()) {
+        auto r = p_create->parsed() ? service.Create(name, limits.Patch(*p_create)) : service.AddKey(app_id);
+        if (!r) Fail(r.error());
+        if (json_out) {
+            boost::json::object o{{"app_id", r->partner.app_id}, {"api_key", r->api_key}, {"key_id", r->key.id}};
+            if (p_create->parsed()) o["guid"] = r->partner.guid;
+            std::cout << boost::json::serialize(o) << "\n";
+        } else {
+            std::cout << "app_id:  " << r->partner.app_id << "\nkey_id:  " << r->key.id << "\napi_key: " << r->api_key
+                      << "\n(the key is shown only now; store it safely)\n";
+        }
+        return 0;
+    }
+    if (p_update->parsed()) {
+        auto r = service.UpdateLimits(app_id, limits.Patch(*p_update));
+        if (!r) Fail(r.error());
+        if (json_out) {
+            std::cout << boost::json::serialize(PartnerJson(*r)) << "\n";
+        } else {
+            std::cout << "partner " << r->app_id << ": rate_limit " << r->limits.rate_limit << ", queue_cap "
+                      << r->limits.queue_cap << ", concurrency " << r->limits.concurrency << "\n";
+        }
+        return 0;
+    }
+    if (p_key_revoke->parsed()) {
+        if (auto r = service.RevokeKey(app_id, key_id); !r) Fail(r.error());
+        if (!json_out) std::cout << "key " << key_id << " of partner " << app_id << " revoked\n";
+        if (json_out) std::cout << "{\"revoked\":true}\n";
+        return 0;
+    }
+    auto partners = service.List();
+    if (!partners) Fail(partners.error());
+    boost::json::array out;
+    for (const auto& p : *partners) {
+        auto o = PartnerJson(p);
+        boost::json::array keys;
+        auto list = service.Keys(p.app_id);
+        if (!list) Fail(list.error());
+        for (const auto& k : *list) {
+            keys.push_back({{"key_id", k.id},
+                            {"prefix", k.prefix},
+                            {"created_at", FormatTimestamp(k.created_at)},
+                            {"revoked_at", k.revoked_at ? boost::json::value(FormatTimestamp(*k.revoked_at))
+                                                        : boost::json::value(nullptr)}});
+        }
+        o["keys"] = std::move(keys);
+        out.push_back(std::move(o));
+    }
+    if (json_out) {
+        std::cout << boost::json::serialize(out) << "\n";
+    } else {
+        for (const auto& p : out) {
+            const auto& o = p.as_object();
+            std::cout << o.at("app_id").as_int64() << "  " << o.at("name").as_string().c_str() << "  rate_limit "
+                      << o.at("rate_limit").as_int64() << "  queue_cap " << o.at("queue_cap").as_int64()
+                      << "  concurrency " << o.at("concurrency").as_int64() << "\n";
+            for (const auto& k : o.at("keys").as_array()) {
+                const auto& ko = k.as_object();
+                std::cout << "    key " << ko.at("key_id").as_int64() << "  " << ko.at("prefix").as_string().c_str()
+                          << "...  " << (ko.at("revoked_at").is_null() ? "active" : "revoked") << "\n";
+            }
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+}  // namespace weft
+
+int main(int argc, char** argv) {
+    try {
+        return weft::Run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "weft: " << e.what() << "\n";
+        return 1;
+    }
+}
