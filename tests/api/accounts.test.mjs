@@ -1,6 +1,7 @@
 // API.md section 6: accounts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { useServer, expectError, createAccount, uniq, enc, GUID_RE, TS_RE } from './lib/harness.mjs';
 
 const ctx = useServer();
@@ -258,5 +259,49 @@ describe('API.md §6 accounts', () => {
         for (let i = 0; i < 5; i++) made.push(await createAccount(c, { name: `Order ${i}` }));
         const res = await c.get('/v1/accounts');
         assert.deepEqual(res.body.data.map((x) => x.guid), made.map((x) => x.guid));
+    });
+
+    it('§1 booleans in bodies accept "true"/"false"/"1"/"0": "expired": "false" and "0" re-activate; "yes" -> 400 validation_failed', async () => {
+        await setup();
+        const a = await createAccount(api);
+        for (const value of ['false', '0']) {
+            assert.equal((await api.put(`/v1/accounts/${a.guid}/expire`)).body.expired, true);
+            const res = await api.put(`/v1/accounts/${a.guid}`, { json: { expired: value } });
+            assert.equal(res.status, 200, `expired: ${JSON.stringify(value)}: ${res.text}`);
+            assert.equal(res.body.expired, false);
+            assert.equal(res.body.expired_at, null);
+        }
+        const bad = await api.put(`/v1/accounts/${a.guid}`, { json: { expired: 'yes' } });
+        expectError(assert, bad, 400, 'validation_failed');
+        assert.ok(bad.body.errors.expired, bad.text);
+        const created = await api.post('/v1/accounts', { json: { name: 'Invited', externalid: uniq('inv'), send_invite: '1' } });
+        assert.equal(created.status, 200, created.text);
+    });
+
+    it('§6 concurrent creates with one externalid: exactly one 200, the rest 409 conflict', async () => {
+        await setup();
+        const ext = uniq('race');
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+        try {
+            const results = await Promise.all(
+                Array.from({ length: 10 }, (_, i) => api.post('/v1/accounts', { json: { name: `Racer ${i}`, externalid: ext }, agent })),
+            );
+            assert.deepEqual(results.map((r) => r.status).sort(), [200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+        } finally {
+            agent.destroy();
+        }
+        assert.equal((await api.get('/v1/accounts', { query: { externalid: ext } })).body.meta.total, 1);
+    });
+
+    it('§1 timestamps are UTC with microseconds, taken from the server clock (the test clock moves them)', async () => {
+        await setup();
+        const offset = await ctx.server.advanceClock(86400);
+        const a = await createAccount(api);
+        const serverNow = Date.now() + offset * 1000;
+        const created = Date.parse(a.created_at);
+        assert.ok(Math.abs(created - serverNow) < 120000, `created_at ${a.created_at} is near the server's (advanced) now ${new Date(serverNow).toISOString()}`);
+        assert.equal(a.updated_at, a.created_at);
+        const expired = (await api.put(`/v1/accounts/${a.guid}/expire`)).body;
+        assert.ok(Date.parse(expired.expired_at) >= created);
     });
 });

@@ -146,4 +146,31 @@ describe('API.md §3 paging', () => {
             });
         }
     }
+
+    it('§3 links are built from the request\'s Host by default', async () => {
+        const { client } = partners[101];
+        const res = await client.get('/v1/accounts', { query: { per_page: '50', page: '2' }, headers: { Host: 'api.example.test:8443' } });
+        assert.equal(res.status, 200);
+        for (const url of [res.body.links.first, res.body.links.last, res.body.links.prev, res.body.links.next, res.body.meta.path]) {
+            const u = new URL(url);
+            assert.equal(u.host, 'api.example.test:8443', url);
+            assert.equal(u.pathname, '/v1/accounts');
+        }
+    });
+
+    it('§3 other parameters with reserved characters survive in the links, URL-encoded', async () => {
+        const { client } = partners[250];
+        // Names "Paged 1", "Paged 10".."Paged 19", "Paged 100".."Paged 199" contain "paged 1": 111 of them.
+        const query = { search: 'paged 1', per_page: '10', page: '2' };
+        const res = await client.get('/v1/accounts', { query });
+        assert.equal(res.status, 200);
+        assert.equal(res.body.meta.total, 111);
+        assert.equal(res.body.meta.last_page, 12);
+        assert.equal(new URL(res.body.links.next).searchParams.get('search'), 'paged 1');
+        const odd = await client.get('/v1/accounts', { query: { search: 'a&b=c+d%e/f?g#h', page: '1' } });
+        assert.equal(odd.status, 200);
+        assert.equal(odd.body.meta.total, 0);
+        assert.equal(new URL(odd.body.links.first).searchParams.get('search'), 'a&b=c+d%e/f?g#h');
+        assert.equal(new URL(odd.body.meta.path).searchParams.get('search'), 'a&b=c+d%e/f?g#h');
+    });
 });

@@ -2,6 +2,7 @@
 // calls that address no account), driven with the test clock.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { useServer, expectError, createAccount, enc } from './lib/harness.mjs';
 
 const ctx = useServer();
@@ -149,5 +150,26 @@ describe('API.md §4 rate limit', () => {
         await s.updatePartner(p.app_id, { rateLimit: 10 });
         expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 10, 6, 'after raising to 10: 3 earlier calls + this');
         expectAllowed(await api.get('/v1/accounts'), 10, 8, 'partner window: 1 create + this');
+    });
+
+    it('§4 the limit is exact under concurrency: 40 simultaneous calls with limit 25 -> exactly 25 accepted, 15 rate_limited', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'concurrent', rateLimit: 25 });
+        const a = await createAccount(s.client(p));
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
+        try {
+            const results = await Promise.all(
+                Array.from({ length: 40 }, (_, i) => s.client(p).get(i % 2 ? `/v1/accounts/${a.guid}` : `/v1/accounts/${a.guid}/users`, { agent })),
+            );
+            const ok = results.filter((r) => r.status === 200);
+            const limited = results.filter((r) => r.status === 429);
+            assert.equal(ok.length, 25, `accepted: ${results.map((r) => r.status).join(',')}`);
+            assert.equal(limited.length, 15);
+            for (const r of limited) assert.equal(r.body.code, 'rate_limited');
+            // Each accepted call saw a distinct remaining count: 24..0.
+            assert.deepEqual(ok.map((r) => Number(r.headers['x-ratelimit-remaining'])).sort((x, y) => x - y), Array.from({ length: 25 }, (_, i) => i));
+        } finally {
+            agent.destroy();
+        }
     });
 });

@@ -101,7 +101,7 @@ describe('server behaviour', () => {
             assert.equal(res.status, 404);
             assert.equal(res.body.code, 'not_found');
         } finally {
-            assert.equal((await s.stop()).code, 0);
+            assert.deepEqual(await s.stop(), { code: 0, signal: null });
             s.cleanup();
         }
     });
@@ -126,7 +126,7 @@ describe('server behaviour', () => {
             // Healthy clients are still served.
             assert.equal((await s.request('GET', '/healthz', { agent: false })).status, 200);
         } finally {
-            assert.equal((await s.stop()).code, 0);
+            assert.deepEqual(await s.stop(), { code: 0, signal: null });
             s.cleanup();
         }
     });
@@ -148,8 +148,41 @@ describe('server behaviour', () => {
             assert.equal(res.status, 200);
             assert.deepEqual(res.body, acc);
         } finally {
-            assert.equal((await again.stop()).code, 0);
+            assert.deepEqual(await again.stop(), { code: 0, signal: null });
             again.cleanup();
+        }
+    });
+
+    it('/metrics weft_http_open_connections counts open connections', async () => {
+        const s = ctx.server;
+        const conns = [];
+        try {
+            for (let i = 0; i < 3; i++) {
+                const c = await RawConnection.open(s.port);
+                c.send(rawGet('/healthz'));
+                await c.readResponses(1);
+                conns.push(c);
+            }
+            const res = await s.request('GET', '/metrics', { agent: false });
+            const m = res.text.match(/^weft_http_open_connections(?:\{[^}]*\})? ([0-9.eE+-]+)$/m);
+            assert.ok(m);
+            assert.ok(Number(m[1]) >= 4, `3 idle connections + this one: ${m[0]}`);
+        } finally {
+            for (const c of conns) c.destroy();
+        }
+    });
+
+    it('pipelining: 50 requests in one write get 50 responses in order', async () => {
+        const s = ctx.server;
+        const conn = await RawConnection.open(s.port);
+        try {
+            conn.send(Array.from({ length: 50 }, (_, i) => rawGet(i % 2 ? '/healthz' : '/readyz', { 'X-Request-Id': `many-${i}` })).join(''));
+            const got = [];
+            while (got.length < 50) got.push(...(await conn.readResponses(1)));
+            assert.deepEqual(got.map((r) => r.headers['x-request-id']), Array.from({ length: 50 }, (_, i) => `many-${i}`));
+            assert.ok(got.every((r) => r.status === 200));
+        } finally {
+            conn.destroy();
         }
     });
 });
