@@ -11,7 +11,7 @@ if [[ ! -x "$WEFT_BIN" ]]; then
     exit 1
 fi
 cd "$here"
-if [[ ! -d node_modules/ajv || ! -d node_modules/ajv-formats ]]; then
+if [[ ! -d node_modules/ajv || ! -d node_modules/ajv-formats || ! -x node_modules/.bin/redocly ]]; then
     npm ci --no-audit --no-fund
 fi
 if [[ $# -eq 0 ]]; then
