@@ -113,4 +113,11 @@ describe('API.md §2 authentication', () => {
         assert.ok(!stdout.includes(p.api_key), 'first key secret not printed');
         assert.ok(!stdout.includes(k.api_key), 'second key secret not printed');
     });
+
+    it('§2 header names are case-insensitive (x-app-id / X-API-KEY)', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner();
+        const res = await s.request('GET', '/v1/accounts', { headers: { 'x-app-id': String(p.app_id), 'X-API-KEY': p.api_key } });
+        assert.equal(res.status, 200);
+    });
 });

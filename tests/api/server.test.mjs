@@ -185,4 +185,64 @@ describe('server behaviour', () => {
             conn.destroy();
         }
     });
+
+    it('an error response (400, 404, 415) keeps the connection usable; Connection: close is honoured', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'errors-keepalive' });
+        const conn = await RawConnection.open(s.port);
+        try {
+            const auth = Object.entries(authHeaders(p)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+            const post = (body, ct = 'application/json') =>
+                `POST /v1/accounts HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: ${ct}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+            conn.send(post('{"name": '));
+            let [res] = await conn.readResponses(1);
+            assert.equal(res.status, 400);
+            validateResponse('POST', '/v1/accounts', res);
+            conn.send(rawGet('/v1/accounts/nope', authHeaders(p)));
+            [res] = await conn.readResponses(1);
+            assert.equal(res.status, 404);
+            conn.send(post('{"name":"a","externalid":"b"}', 'text/plain'));
+            [res] = await conn.readResponses(1);
+            assert.equal(res.status, 415);
+            conn.send(post('{"name":"kept","externalid":"kept-alive"}'));
+            [res] = await conn.readResponses(1);
+            assert.equal(res.status, 200, res.text);
+            validateResponse('POST', '/v1/accounts', res);
+            conn.send(rawGet('/healthz', { Connection: 'close' }));
+            [res] = await conn.readResponses(1);
+            assert.equal(res.status, 200);
+            assert.ok(await conn.waitClosed(5000), 'closed after Connection: close');
+        } finally {
+            conn.destroy();
+        }
+    });
+
+    it('a chunked request body is accepted; a chunked body over 1 MiB -> 413', async () => {
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'chunked' });
+        const auth = Object.entries(authHeaders(p)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+        const head = `POST /v1/accounts HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+        const chunk = (t) => `${Buffer.byteLength(t).toString(16)}\r\n${t}\r\n`;
+        let conn = await RawConnection.open(s.port);
+        try {
+            conn.send(head + chunk('{"name":"Chunky",') + chunk('"externalid":"chunky"}') + '0\r\n\r\n');
+            const [res] = await conn.readResponses(1);
+            assert.equal(res.status, 200, res.text);
+            validateResponse('POST', '/v1/accounts', res);
+            assert.equal(JSON.parse(res.text).externalid, 'chunky');
+        } finally {
+            conn.destroy();
+        }
+        conn = await RawConnection.open(s.port);
+        try {
+            const piece = chunk('x'.repeat(64 * 1024));
+            conn.send(head + chunk('{"name":"'));
+            for (let i = 0; i < 17 && !conn.closed; i++) conn.send(piece);
+            const [res] = await conn.readResponses(1);
+            assert.equal(res.status, 413, res.text);
+            validateResponse('POST', '/v1/accounts', res);
+        } finally {
+            conn.destroy();
+        }
+    });
 });

@@ -151,4 +151,15 @@ describe('API.md §6 users (ext)', () => {
         expectError(assert, bad, 400, 'validation_failed');
         assert.ok(bad.body.errors.user, bad.text);
     });
+
+    it('several users without an externalid may coexist (null is not a duplicate)', async () => {
+        await setup();
+        const a = await createAccount(api);
+        for (let i = 0; i < 3; i++) {
+            const res = await api.post(`/v1/accounts/${a.guid}/users`, { json: { name: `anon ${i}` } });
+            assert.equal(res.status, 200, res.text);
+            assert.equal(res.body.externalid, null);
+        }
+        assert.equal((await api.get(`/v1/accounts/${a.guid}/users`)).body.meta.total, 3);
+    });
 });
