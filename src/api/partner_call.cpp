@@ -29,21 +29,18 @@ http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn) {
                                                     http::Respond respond) {
         const std::string* app_id = req.Header("X-App-Id");
         const std::string* api_key = req.Header("X-Api-Key");
-        auto partner = deps.partners.Authenticate(app_id ? *app_id : "", api_key ? *api_key : "");
-        if (!partner) return respond(http::ErrorResponse(partner.error(), req.request_id));
+        std::optional<std::string_view> account_key;
+        auto account_param = params.find("account");
+        if (account_param != params.end()) account_key = account_param->second;
+        auto call = deps.partners.AuthenticateCall(app_id ? *app_id : "", api_key ? *api_key : "", account_key);
+        if (!call) return respond(http::ErrorResponse(call.error(), req.request_id));
 
-        CallContext ctx{req, params, std::move(*partner), std::nullopt};
-        std::optional<Error> lookup_error;
-        std::string window = "p:" + std::to_string(ctx.partner.app_id);
-        if (auto it = params.find("account"); it != params.end()) {
-            auto account = deps.store.FindAccount(ctx.partner.app_id, it->second);
-            if (account) {
-                window = "a:" + std::to_string(account->id);
-                ctx.account = std::move(*account);
-            } else {
-                lookup_error = std::move(account).error();  // counted against the partner's own window
-            }
-        }
+        CallContext ctx{req, params, std::move(call->partner), std::move(call->account)};
+        // A call counts against the account it addresses; one that names a missing account, or none, counts
+        // against the partner's own window.
+        const bool account_missing = account_key && !ctx.account;
+        const std::string window =
+            ctx.account ? "a:" + std::to_string(ctx.account->id) : "p:" + std::to_string(ctx.partner.app_id);
         const RateDecision d = deps.rate_limiter.Admit(window, ctx.partner.limits.rate_limit, deps.clock.Now());
         http::Response resp;
         if (!d.allowed) {
@@ -56,8 +53,8 @@ http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn) {
                  {}},
                 req.request_id);
             resp.SetHeader("retry-after", std::to_string(d.retry_after));
-        } else if (lookup_error) {
-            resp = http::ErrorResponse(*lookup_error, req.request_id);
+        } else if (account_missing) {
+            resp = http::ErrorResponse(Error::NotFound("Account not found."), req.request_id);
         } else {
             auto result = fn(ctx);
             resp = result ? std::move(*result) : http::ErrorResponse(result.error(), req.request_id);

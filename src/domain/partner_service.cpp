@@ -89,7 +89,15 @@ Result<std::vector<Partner>> PartnerService::List() { return store_.ListPartners
 
 Result<std::vector<ApiKey>> PartnerService::Keys(PartnerId app_id) { return store_.ListApiKeys(app_id); }
 
-Result<Partner> PartnerService::Authenticate(std::string_view app_id_text, std::string_view api_key) {
+Result<Partner> PartnerService::Authenticate(std::string_view app_id, std::string_view api_key) {
+    auto call = AuthenticateCall(app_id, api_key, std::nullopt);
+    if (!call) return std::move(call).error();
+    return std::move(call->partner);
+}
+
+Result<PartnerService::AuthorizedCall> PartnerService::AuthenticateCall(std::string_view app_id_text,
+                                                                        std::string_view api_key,
+                                                                        std::optional<std::string_view> account_key) {
     PartnerId app_id = 0;
     const auto* end = app_id_text.data() + app_id_text.size();
     auto [ptr, ec] = std::from_chars(app_id_text.data(), end, app_id);
@@ -97,7 +105,7 @@ Result<Partner> PartnerService::Authenticate(std::string_view app_id_text, std::
         api_key.size() > 256) {
         return Unauthenticated();
     }
-    auto creds = store_.GetPartnerCredentials(app_id);
+    auto creds = store_.GetPartnerCredentials(app_id, account_key);
     if (!creds) {
         if (creds.error().code == ErrorCode::kNotFound) return Unauthenticated();
         return std::move(creds).error();
@@ -107,7 +115,7 @@ Result<Partner> PartnerService::Authenticate(std::string_view app_id_text, std::
     // Compare against every active key without stopping early: timing says nothing about which matched.
     for (const auto& hash : creds->active_key_hashes) match |= ConstantTimeEquals(presented, hash);
     if (!match) return Unauthenticated();
-    return std::move(creds->partner);
+    return AuthorizedCall{std::move(creds->partner), std::move(creds->account)};
 }
 
 }  // namespace weft

@@ -41,6 +41,15 @@ class PartnerService {
     // learns nothing about which part was wrong.
     Result<Partner> Authenticate(std::string_view app_id, std::string_view api_key);
 
+    // Authenticate, and look up the account the call addresses (guid or externalid) in the same snapshot.
+    // `account` in the result is empty when that partner has no such account.
+    struct AuthorizedCall {
+        Partner partner;
+        std::optional<Account> account;
+    };
+    Result<AuthorizedCall> AuthenticateCall(std::string_view app_id, std::string_view api_key,
+                                            std::optional<std::string_view> account_key);
+
   private:
     Store& store_;
     const Clock& clock_;

@@ -26,10 +26,12 @@ struct UserPatch {
     Micros now = 0;
 };
 
-// A partner and its active key hashes, as needed to authenticate one request.
+// A partner and its active key hashes, as needed to authenticate one request, and the account the request
+// addresses when it names one (looked up in the same snapshot: one read transaction per API call).
 struct PartnerCredentials {
     Partner partner;
     std::vector<std::string> active_key_hashes;
+    std::optional<Account> account;  // set when an account key was given and that account exists
 };
 
 // The storage port. Implementations: SQLite (embedded default) and PostgreSQL (scale-out).
@@ -53,7 +55,9 @@ class Store {
     virtual Result<ApiKey> AddApiKey(const ApiKey& key) = 0;
     virtual Status RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) = 0;
     virtual Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) = 0;
-    virtual Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id) = 0;
+    // `account_key` (guid or externalid) is looked up among this partner's accounts only.
+    virtual Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id,
+                                                             std::optional<std::string_view> account_key) = 0;
 
     // --- Accounts ---
     // Creates the account and, when given, its first user, in one transaction. Duplicate externalid: conflict.

@@ -140,10 +140,24 @@ TEST_F(SqliteStoreTest, RevokedKeysAreNotCredentials) {
     auto s1 = store_->AddApiKey(k1);
     ASSERT_TRUE(store_->AddApiKey(k2).ok());
     ASSERT_TRUE(store_->RevokeApiKey(a_, s1->id, now_).ok());
-    auto creds = store_->GetPartnerCredentials(a_);
+    auto creds = store_->GetPartnerCredentials(a_, std::nullopt);
     ASSERT_TRUE(creds.ok());
     EXPECT_EQ(creds->active_key_hashes, std::vector<std::string>{"hash2"});
     EXPECT_EQ(store_->RevokeApiKey(b_, s1->id, now_).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, CredentialsCarryTheAddressedAccountOfThatPartnerOnly) {
+    const Account acc = MakeAccount(a_, "mine");
+    auto own = store_->GetPartnerCredentials(a_, std::string_view("mine"));
+    ASSERT_TRUE(own.ok());
+    ASSERT_TRUE(own->account.has_value());
+    EXPECT_EQ(own->account->guid, acc.guid);
+    auto by_guid = store_->GetPartnerCredentials(a_, std::string_view(acc.guid));
+    EXPECT_EQ(by_guid->account->externalid, "mine");
+    auto other = store_->GetPartnerCredentials(b_, std::string_view(acc.guid));
+    ASSERT_TRUE(other.ok());
+    EXPECT_FALSE(other->account.has_value());
+    EXPECT_EQ(store_->GetPartnerCredentials(999, std::nullopt).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, ReopeningAppliesNothingTwiceAndPingIsReady) {

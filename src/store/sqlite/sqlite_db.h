@@ -109,6 +109,22 @@ class Database {
         return fn(*lease.conn);
     }
 
+    // Like Read, inside one read transaction: every statement of fn sees the same snapshot, and the WAL read
+    // lock is taken once rather than per statement.
+    template <typename Fn>
+    auto ReadSnapshot(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+        Lease lease(*this);
+        Connection& c = *lease.conn;
+        if (auto b = Statement(c, "BEGIN").Run(); !b.ok()) return std::move(b).error();
+        struct End {
+            Connection& c;
+            ~End() {
+                if (!sqlite3_get_autocommit(c.handle())) (void)Statement(c, "COMMIT").Run();
+            }
+        } end{c};
+        return fn(c);
+    }
+
     const std::string& path() const { return path_; }
     Connection& writer_for_migrations() { return *writer_; }
 

@@ -281,17 +281,35 @@ Result<std::vector<ApiKey>> SqliteStore::ListApiKeys(PartnerId app_id) {
     });
 }
 
-Result<PartnerCredentials> SqliteStore::GetPartnerCredentials(PartnerId app_id) {
-    return db_->Read([&](Connection& c) -> Result<PartnerCredentials> {
-        auto partner = QueryOne<Partner>(
-            c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); }, ReadPartner,
-            "Partner");
-        if (!partner) return std::move(partner).error();
-        auto hashes = QueryAll<std::string>(
-            c, "SELECT hash FROM api_keys WHERE app_id = ? AND revoked_at IS NULL",
-            [&](Statement& s) { s.Bind(app_id); }, [](const Statement& s) { return s.Text(0); });
-        if (!hashes) return std::move(hashes).error();
-        return PartnerCredentials{std::move(*partner), std::move(*hashes)};
+Result<PartnerCredentials> SqliteStore::GetPartnerCredentials(PartnerId app_id,
+                                                              std::optional<std::string_view> account_key) {
+    // The hot path of every API call: one read transaction, one statement for the partner and its keys.
+    return db_->ReadSnapshot([&](Connection& c) -> Result<PartnerCredentials> {
+        Statement s(c,
+                    "SELECT p.app_id, p.guid, p.name, p.rate_limit, p.queue_cap, p.concurrency, p.created_at, "
+                    "p.updated_at, k.hash FROM partners p LEFT JOIN api_keys k ON k.app_id = p.app_id AND "
+                    "k.revoked_at IS NULL WHERE p.app_id = ?");
+        s.Bind(app_id);
+        PartnerCredentials creds;
+        bool found = false;
+        while (true) {
+            auto row = s.Step();
+            if (!row) return std::move(row).error();
+            if (!*row) break;
+            if (!found) creds.partner = ReadPartner(s);
+            found = true;
+            if (!s.IsNull(8)) creds.active_key_hashes.push_back(s.Text(8));
+        }
+        if (!found) return Error::NotFound("Partner not found.");
+        if (account_key) {
+            auto account = FindAccountOn(c, app_id, *account_key);
+            if (account) {
+                creds.account = std::move(*account);
+            } else if (account.error().code != ErrorCode::kNotFound) {
+                return std::move(account).error();
+            }
+        }
+        return creds;
     });
 }
 

@@ -29,7 +29,8 @@ class SqliteStore final : public Store {
     Result<ApiKey> AddApiKey(const ApiKey& key) override;
     Status RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) override;
     Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) override;
-    Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id) override;
+    Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id,
+                                                     std::optional<std::string_view> account_key) override;
 
     Result<Account> CreateAccount(const Account& account, const std::optional<User>& first_user) override;
     Result<Account> FindAccount(PartnerId partner, std::string_view guid_or_externalid) override;
