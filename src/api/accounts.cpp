@@ -16,7 +16,8 @@ Result<http::Response> ListAccounts(ApiDeps& deps, CallContext& ctx) {
     if (!page) return std::move(page).error();
     json::array data;
     for (const auto& a : page->items) data.emplace_back(AccountView(a));
-    return JsonBody(200, PageEnvelope(ctx.req, deps, *paging, page->total, std::move(data)));
+    return JsonBody(200,
+                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
 }
 
 Result<http::Response> CreateAccount(ApiDeps& deps, CallContext& ctx) {
@@ -59,7 +60,8 @@ Result<http::Response> ListUsers(ApiDeps& deps, CallContext& ctx) {
     if (!page) return std::move(page).error();
     json::array data;
     for (const auto& u : page->items) data.emplace_back(UserView(u));
-    return JsonBody(200, PageEnvelope(ctx.req, deps, *paging, page->total, std::move(data)));
+    return JsonBody(200,
+                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
 }
 
 Result<http::Response> CreateUser(ApiDeps& deps, CallContext& ctx) {

@@ -59,14 +59,14 @@ Result<Paging> ParsePaging(const http::Request& req) {
     return p;
 }
 
-std::string BaseUrl(const http::Request& req, const ApiDeps& deps) {
-    if (!deps.public_url.empty()) return deps.public_url;
+std::string BaseUrl(const http::Request& req, const std::string& public_url) {
+    if (!public_url.empty()) return public_url;
     return "http://" + (req.host.empty() ? std::string("localhost") : req.host);
 }
 
-json::object PageEnvelope(const http::Request& req, const ApiDeps& deps, const Paging& paging, std::int64_t total,
-                          json::array data) {
-    std::string base = BaseUrl(req, deps) + req.path + "?";
+json::object PageEnvelope(const http::Request& req, const std::string& base_url, const Paging& paging,
+                          std::int64_t total, json::array data) {
+    std::string base = base_url + req.path + "?";
     for (const auto& [k, v] : req.query) {
         if (k == "page") continue;
         base += Encode(k) + "=" + Encode(v) + "&";

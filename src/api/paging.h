@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 
-#include "api/api.h"
 #include "core/json.h"
 #include "core/result.h"
 #include "domain/entities.h"
@@ -21,10 +20,11 @@ struct Paging {
 Result<Paging> ParsePaging(const http::Request& req);
 
 // The envelope of section 3: data, links (absolute, keeping the caller's other query parameters), meta.
-json::object PageEnvelope(const http::Request& req, const ApiDeps& deps, const Paging& paging, std::int64_t total,
-                          json::array data);
+// `base_url` is BaseUrl(req, public_url).
+json::object PageEnvelope(const http::Request& req, const std::string& base_url, const Paging& paging,
+                          std::int64_t total, json::array data);
 
-// "http://host" or the configured public URL, without a trailing slash.
-std::string BaseUrl(const http::Request& req, const ApiDeps& deps);
+// The configured public URL, or "http://<Host>" when none is configured; no trailing slash.
+std::string BaseUrl(const http::Request& req, const std::string& public_url);
 
 }  // namespace weft::api
