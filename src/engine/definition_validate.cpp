@@ -44,9 +44,7 @@ class Validator {
         const std::string& root = ref.steps[0].key;
         if (root == "inputs" || root == "start" || root == "run") return;
         if (root == "variables") {
-            if (ref.steps.size() < 2) {
-                faults_.Add(path, "'" + ref.text + "' must name a variable ($.variables.<name>)");
-            } else if (def_.FindVariable(ref.steps[1].key) == nullptr) {
+            if (ref.steps.size() >= 2 && def_.FindVariable(ref.steps[1].key) == nullptr) {
                 faults_.Add(path, "unknown variable '" + ref.steps[1].key + "' in '" + ref.text + "'");
             }
             return;

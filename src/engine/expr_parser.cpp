@@ -29,6 +29,7 @@ class ExprParser {
     // Parses what follows an opening brace, up to and including its closing brace.
     Result<Expr> ParseBraced() {
         SkipSpace();
+        if (Peek() == '}') return Fail("empty expression '{}' (write \\{ for a literal brace)");
         std::size_t save = pos_;
         if (pos_ < text_.size() && IsIdentStart(text_[pos_])) {
             std::string name = ReadIdent();
@@ -112,7 +113,11 @@ class ExprParser {
         const char quote = text_[pos_++];
         std::string out;
         while (pos_ < text_.size() && text_[pos_] != quote) {
-            if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) ++pos_;
+            // Only \' (the quote) and \\ are escapes; other backslashes stay (date formats: 'Y-m-d\TH').
+            if (text_[pos_] == '\\' && pos_ + 1 < text_.size() &&
+                (text_[pos_ + 1] == quote || text_[pos_ + 1] == '\\')) {
+                ++pos_;
+            }
             out += text_[pos_++];
         }
         if (pos_ >= text_.size()) return Fail("unterminated string");

@@ -39,11 +39,12 @@ Result<json::value> Fold(Args a, const char* name, Op op, bool (*checked)(std::i
     if (!nums) return nums.error();
     if (nums->empty()) return FormulaError(name, "needs at least one number");
     const bool list_arg = a.size() == 1 && a[0].is_array();
-    if (AllIntegers(list_arg ? Args(a[0].get_array().data(), a[0].get_array().size()) : a)) {
-        std::int64_t acc = static_cast<std::int64_t>((*nums)[0]);
+    const Args items = list_arg ? Args(a[0].get_array().data(), a[0].get_array().size()) : a;
+    if (AllIntegers(items)) {
+        std::int64_t acc = *ToInteger(items[0]);
         bool ok = true;
-        for (std::size_t i = 1; i < nums->size() && ok; ++i) {
-            ok = !checked(acc, static_cast<std::int64_t>((*nums)[i]), &acc);
+        for (std::size_t i = 1; i < items.size() && ok; ++i) {
+            ok = !checked(acc, *ToInteger(items[i]), &acc);
         }
         if (ok) return json::value(acc);
     }
