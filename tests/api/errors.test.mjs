@@ -106,6 +106,12 @@ describe('API.md §5 errors and bad input', () => {
         expectError(assert, await post(nest(65)), 400, 'invalid_request');
         expectError(assert, await post(`{"name":"n","externalid":"deep","user":{"name":${nest(70)}}}`), 400, 'invalid_request');
         expectError(assert, await post(nest(200000)), 400, 'invalid_request');
+        // The boundary: 64 levels in all (the body object plus 63 arrays) is fine, 65 is not.
+        const at = (inner) => `{"name":"n","externalid":"depth-${inner}","extra":${nest(inner)}}`;
+        expectError(assert, await post(at(64)), 400, 'invalid_request');
+        const ok = await post(at(63));
+        assert.equal(ok.status, 200, `64 levels are allowed: ${ok.text}`);
+        assert.equal((await api.delete(`/v1/accounts/${ok.body.guid}`)).status, 204);
         expectError(assert, await post('{"a":'.repeat(100000) + '1' + '}'.repeat(100000)), 400, 'invalid_request');
         await expectIntact();
     });
