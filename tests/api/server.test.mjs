@@ -97,7 +97,7 @@ describe('server behaviour', () => {
     it('--test-clock off: POST /_test/clock is 404', async () => {
         const s = await WeftServer.start({ testClock: false });
         try {
-            const res = await s.request('POST', '/_test/clock', { json: { advance_seconds: 5 }, validate: false });
+            const res = await s.request('POST', '/_test/clock', { json: { advance_seconds: 5 } });
             assert.equal(res.status, 404);
             assert.equal(res.body.code, 'not_found');
         } finally {
@@ -160,7 +160,8 @@ describe('server behaviour', () => {
             for (let i = 0; i < 3; i++) {
                 const c = await RawConnection.open(s.port);
                 c.send(rawGet('/healthz'));
-                await c.readResponses(1);
+                const [r] = await c.readResponses(1);
+                validateResponse('GET', '/healthz', r);
                 conns.push(c);
             }
             const res = await s.request('GET', '/metrics', { agent: false });
@@ -181,6 +182,7 @@ describe('server behaviour', () => {
             while (got.length < 50) got.push(...(await conn.readResponses(1)));
             assert.deepEqual(got.map((r) => r.headers['x-request-id']), Array.from({ length: 50 }, (_, i) => `many-${i}`));
             assert.ok(got.every((r) => r.status === 200));
+            for (const [i, r] of got.entries()) validateResponse('GET', i % 2 ? '/healthz' : '/readyz', r);
         } finally {
             conn.destroy();
         }
