@@ -6,6 +6,7 @@
 
 #include "engine/definition.h"
 #include "engine/definition_faults.h"
+#include "engine/definition_fields.h"
 #include "engine/definition_validate.h"
 
 namespace weft::engine {
@@ -66,9 +67,9 @@ bool IsValidId(std::string_view id) {
                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
 }
 
-class Parser {
+class Parser : private FieldReader {
   public:
-    Parser(const DefinitionLimits& limits, Faults& faults) : limits_(limits), faults_(faults) {}
+    Parser(const DefinitionLimits& limits, Faults& faults) : FieldReader(faults), limits_(limits) {}
 
     void ParseDocument(const json::value& doc, Definition& def) {
         if (!doc.is_object()) {
@@ -118,71 +119,6 @@ class Parser {
     }
 
   private:
-    bool Bool(const json::object& obj, std::string_view key, const std::string& path, bool fallback) {
-        const auto* v = obj.if_contains(key);
-        if (v == nullptr || v->is_null()) return fallback;
-        if (!v->is_bool()) {
-            faults_.Add(path, "must be true or false");
-            return fallback;
-        }
-        return v->get_bool();
-    }
-
-    std::string String(const json::object& obj, std::string_view key, const std::string& path, bool required) {
-        const auto* v = obj.if_contains(key);
-        if (v == nullptr || v->is_null()) {
-            if (required) faults_.Add(path, "is required");
-            return {};
-        }
-        if (!v->is_string()) {
-            faults_.Add(path, "must be a string");
-            return {};
-        }
-        return std::string(v->get_string());
-    }
-
-    std::optional<std::int64_t> Integer(const json::object& obj, std::string_view key, const std::string& path,
-                                        std::int64_t min, std::int64_t max) {
-        const auto* v = obj.if_contains(key);
-        if (v == nullptr || v->is_null()) return std::nullopt;
-        if (!v->is_int64() || v->get_int64() < min || v->get_int64() > max) {
-            faults_.Add(path, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-            return std::nullopt;
-        }
-        return v->get_int64();
-    }
-
-    std::optional<ValueTemplate> Template(const json::object& obj, std::string_view key, const std::string& path,
-                                          bool required, bool must_be_string = false) {
-        const auto* v = obj.if_contains(key);
-        if (v == nullptr) {
-            if (required) faults_.Add(path, "is required");
-            return std::nullopt;
-        }
-        if (must_be_string && !v->is_string()) {
-            faults_.Add(path, "must be a string (template)");
-            return std::nullopt;
-        }
-        std::string sub;
-        auto t = CompileValue(*v, sub);
-        if (!t) {
-            faults_.Add(path + sub, t.error().message);
-            return std::nullopt;
-        }
-        return std::move(t.value());
-    }
-
-    std::optional<ValueTemplate> ObjectTemplate(const json::object& obj, std::string_view key,
-                                                const std::string& path) {
-        const auto* v = obj.if_contains(key);
-        if (v == nullptr || v->is_null()) return std::nullopt;
-        if (!v->is_object() && !v->is_string()) {
-            faults_.Add(path, "must be an object");
-            return std::nullopt;
-        }
-        return Template(obj, key, path, false);
-    }
-
     void ParseVariables(const json::value& v, Definition& def) {
         if (!v.is_array()) {
             faults_.Add("variables", "must be a list");
@@ -393,7 +329,7 @@ class Parser {
         auto field = [&](std::string_view key) { return path + "." + std::string(key); };
         switch (b.type) {
             case BlockType::kOutput: {
-                if (auto t = Template(obj, "value", field("value"), false)) b.value = std::move(*t);
+                if (auto t = TemplateField(obj, "value", field("value"), false)) b.value = std::move(*t);
                 const std::string mode = String(obj, "mode", field("mode"), false);
                 if (mode == "append") {
                     b.append = true;
@@ -406,7 +342,7 @@ class Parser {
                     } else if (!s->is_int64() && !s->is_string()) {
                         faults_.Add(field("status"), "must be an HTTP status code or a template");
                     } else {
-                        b.status = Template(obj, "status", field("status"), false);
+                        b.status = TemplateField(obj, "status", field("status"), false);
                     }
                 }
                 b.headers = ObjectTemplate(obj, "headers", field("headers"));
@@ -443,7 +379,7 @@ class Parser {
                     }
                     const bool needs_value =
                         vop.kind != VariableOpKind::kClear && vop.kind != VariableOpKind::kIncrement;
-                    if (auto t = Template(op.get_object(), "value", op_path + ".value", needs_value)) {
+                    if (auto t = TemplateField(op.get_object(), "value", op_path + ".value", needs_value)) {
                         vop.value = std::move(*t);
                     } else if (vop.kind == VariableOpKind::kIncrement) {
                         vop.value = ValueTemplate{json::value(1)};
@@ -465,7 +401,7 @@ class Parser {
                 break;
             }
             case BlockType::kLoop: {
-                if (auto t = Template(obj, "over", field("over"), true)) b.over = std::move(*t);
+                if (auto t = TemplateField(obj, "over", field("over"), true)) b.over = std::move(*t);
                 if (const auto* d = obj.if_contains("do")) {
                     b.body = ParseBlocks(*d, field("do"));
                 } else {
@@ -475,7 +411,7 @@ class Parser {
                 break;
             }
             case BlockType::kHttp: {
-                if (auto t = Template(obj, "method", field("method"), false, true)) {
+                if (auto t = TemplateField(obj, "method", field("method"), false, true)) {
                     b.method = std::move(*t);
                     if (const auto* lit = std::get_if<json::value>(&b.method.node)) {
                         static constexpr std::array kMethods = {"GET",    "POST", "PUT",    "PATCH",
@@ -492,24 +428,26 @@ class Parser {
                 } else {
                     b.method = ValueTemplate{json::value("GET")};
                 }
-                if (auto t = Template(obj, "url", field("url"), true, true)) b.url = std::move(*t);
+                if (auto t = TemplateField(obj, "url", field("url"), true, true)) b.url = std::move(*t);
                 b.query = ObjectTemplate(obj, "query", field("query"));
                 b.request_headers = ObjectTemplate(obj, "headers", field("headers"));
-                b.body_value = Template(obj, "body", field("body"), false);
-                b.datasource = Template(obj, "datasource", field("datasource"), false, true);
+                b.body_value = TemplateField(obj, "body", field("body"), false);
+                b.datasource = TemplateField(obj, "datasource", field("datasource"), false, true);
                 ParseResponseFields(obj, path, b);
                 break;
             }
             case BlockType::kConnector: {
-                if (auto t = Template(obj, "connector", field("connector"), true, true)) b.connector = std::move(*t);
-                if (auto t = Template(obj, "endpoint", field("endpoint"), true, true)) b.endpoint = std::move(*t);
-                b.datasource = Template(obj, "datasource", field("datasource"), false, true);
+                if (auto t = TemplateField(obj, "connector", field("connector"), true, true))
+                    b.connector = std::move(*t);
+                if (auto t = TemplateField(obj, "endpoint", field("endpoint"), true, true)) b.endpoint = std::move(*t);
+                b.datasource = TemplateField(obj, "datasource", field("datasource"), false, true);
                 b.params = ObjectTemplate(obj, "params", field("params"));
                 ParseResponseFields(obj, path, b);
                 break;
             }
             case BlockType::kCallAutomation: {
-                if (auto t = Template(obj, "automation", field("automation"), true, true)) b.automation = std::move(*t);
+                if (auto t = TemplateField(obj, "automation", field("automation"), true, true))
+                    b.automation = std::move(*t);
                 b.call_inputs = ObjectTemplate(obj, "inputs", field("inputs"));
                 b.async = Bool(obj, "async", field("async"), false);
                 break;
@@ -525,11 +463,11 @@ class Parser {
                 } else if (s != nullptr && !s->is_string()) {
                     faults_.Add(field("seconds"), "must be a number of seconds or a template");
                 }
-                if (auto t = Template(obj, "seconds", field("seconds"), true)) b.seconds = std::move(*t);
+                if (auto t = TemplateField(obj, "seconds", field("seconds"), true)) b.seconds = std::move(*t);
                 break;
             }
             case BlockType::kError: {
-                if (auto t = Template(obj, "message", field("message"), true)) b.message = std::move(*t);
+                if (auto t = TemplateField(obj, "message", field("message"), true)) b.message = std::move(*t);
                 b.stop = Bool(obj, "stop", field("stop"), true);
                 break;
             }
@@ -563,8 +501,8 @@ class Parser {
             cond.op = it->second;
             const bool unary = cond.op == ConditionOp::kIsEmpty || cond.op == ConditionOp::kIsNotEmpty ||
                                cond.op == ConditionOp::kIsTrue || cond.op == ConditionOp::kIsFalse;
-            if (auto l = Template(c.get_object(), "left", cpath + ".left", true)) cond.left = std::move(*l);
-            if (auto r = Template(c.get_object(), "right", cpath + ".right", !unary)) cond.right = std::move(*r);
+            if (auto l = TemplateField(c.get_object(), "left", cpath + ".left", true)) cond.left = std::move(*l);
+            if (auto r = TemplateField(c.get_object(), "right", cpath + ".right", !unary)) cond.right = std::move(*r);
             if (cond.op == ConditionOp::kMatches) {
                 if (const auto* lit = std::get_if<json::value>(&cond.right.node); lit != nullptr && lit->is_string()) {
                     RE2::Options options;
@@ -582,7 +520,6 @@ class Parser {
     }
 
     const DefinitionLimits& limits_;
-    Faults& faults_;
 };
 
 void IndexBlocks(const BlockList& blocks, Definition& def) {
@@ -601,59 +538,6 @@ const char* BlockTypeName(BlockType type) {
         if (t.type == type) return t.name.data();
     }
     return "unknown";
-}
-
-const char* VariableTypeName(VariableType type) {
-    switch (type) {
-        case VariableType::kString:
-            return "string";
-        case VariableType::kNumber:
-            return "number";
-        case VariableType::kList:
-            return "list";
-        case VariableType::kObject:
-            return "object";
-        case VariableType::kTable:
-            return "table";
-    }
-    return "unknown";
-}
-
-const char* InputTypeName(InputType type) {
-    switch (type) {
-        case InputType::kString:
-            return "string";
-        case InputType::kNumber:
-            return "number";
-        case InputType::kInteger:
-            return "integer";
-        case InputType::kBoolean:
-            return "boolean";
-        case InputType::kObject:
-            return "object";
-        case InputType::kList:
-            return "list";
-        case InputType::kDatasource:
-            return "datasource";
-    }
-    return "unknown";
-}
-
-const BlockList* Definition::Flow(std::string_view name) const {
-    auto it = flows.find(name);
-    return it == flows.end() ? nullptr : &it->second;
-}
-
-const Block* Definition::FindBlock(std::string_view id) const {
-    auto it = blocks_by_id.find(std::string(id));
-    return it == blocks_by_id.end() ? nullptr : it->second;
-}
-
-const VariableSpec* Definition::FindVariable(std::string_view name) const {
-    for (const auto& v : variables) {
-        if (v.name == name) return &v;
-    }
-    return nullptr;
 }
 
 Result<std::shared_ptr<const Definition>> ParseDefinition(const json::value& doc, const DefinitionLimits& limits) {

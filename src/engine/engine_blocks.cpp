@@ -44,8 +44,8 @@ json::value EmptyOf(VariableType type) {
 // The value a `set` stores in a variable of `type`, or a message saying why it cannot.
 Result<json::value> Coerce(const json::value& v, VariableType type, const std::string& name) {
     auto refuse = [&](const char* wants) {
-        return Error::Invalid("cannot set " + std::string(VariableTypeName(type)) + " variable '" + name + "' to a " +
-                              KindName(v) + " (" + wants + ")");
+        return Error::Invalid("cannot set " + std::string(VariableTypeName(type)) + " variable '" + name + "' to " +
+                              KindWithArticle(v) + " (" + wants + ")");
     };
     if (v.is_null()) return EmptyOf(type);
     switch (type) {
@@ -201,7 +201,8 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
                     break;
                 }
                 if (b.variable_type == VariableType::kTable && !value.is_array()) {
-                    error = "a row appended to table '" + b.variable + "' must be a list, not a " + KindName(value);
+                    error =
+                        "a row appended to table '" + b.variable + "' must be a list, not " + KindWithArticle(value);
                     break;
                 }
                 size += static_cast<std::int64_t>(JsonSize(value)) + (var->get_array().empty() ? 0 : 1);
@@ -216,7 +217,7 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
                 }
                 if (value.is_null()) break;
                 if (!value.is_object()) {
-                    error = "merge into object '" + b.variable + "' needs an object, not a " + KindName(value);
+                    error = "merge into object '" + b.variable + "' needs an object, not " + KindWithArticle(value);
                     break;
                 }
                 for (const auto& kv : value.get_object()) var->get_object()[kv.key()] = kv.value();
@@ -300,7 +301,7 @@ Executor::Outcome Executor::ExecuteLoop(const Block& b) {
         }
     } else if (!over->is_null()) {
         return Failed(json::object{{"over", over.value()}},
-                      std::string("over: a loop needs a list or an object, got a ") + KindName(over.value()));
+                      "over: a loop needs a list or an object, got " + KindWithArticle(over.value()));
     }
     if (b.max_iterations > 0 && static_cast<std::int64_t>(items.size()) > b.max_iterations) {
         items.resize(static_cast<std::size_t>(b.max_iterations));

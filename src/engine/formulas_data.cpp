@@ -151,7 +151,7 @@ Result<json::value> Merge(Args a, const FormulaContext&) {
         lists = lists || v.is_array();
         objects = objects || v.is_object();
         if (!v.is_null() && !v.is_array() && !v.is_object()) {
-            return FormulaError("merge", "expects objects or lists, got a " + std::string(KindName(v)));
+            return FormulaError("merge", "expects objects or lists, got " + KindWithArticle(v));
         }
     }
     if (lists && objects) return FormulaError("merge", "cannot merge lists with objects");

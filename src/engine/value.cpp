@@ -206,4 +206,9 @@ const char* KindName(const json::value& v) {
     return "value";
 }
 
+std::string KindWithArticle(const json::value& v) {
+    const std::string kind = KindName(v);
+    return (kind == "object" ? "an " : "a ") + kind;
+}
+
 }  // namespace weft::engine

@@ -47,4 +47,7 @@ json::value TruncateForLog(const json::value& v, std::size_t limit);
 // The kind of a value in user messages: "string", "number", "boolean", "null", "list", "object".
 const char* KindName(const json::value& v);
 
+// The kind with its article, for messages: "a string", "an object".
+std::string KindWithArticle(const json::value& v);
+
 }  // namespace weft::engine
