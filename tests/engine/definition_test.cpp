@@ -312,3 +312,32 @@ TEST(DefinitionTest, TemplatedSleepIsCheckedAtRunTime) {
 
 }  // namespace
 }  // namespace weft::engine::testing
+
+namespace weft::engine::testing {
+namespace {
+
+TEST(DefinitionDocsTest, CompleteExamplesInDocsAreValid) {
+    std::istringstream in(ReadSourceFile("docs/automations.md"));
+    std::string line, block;
+    bool inside = false;
+    int checked = 0;
+    while (std::getline(in, line)) {
+        if (!inside && line == "```json") {
+            inside = true;
+            block.clear();
+        } else if (inside && line == "```") {
+            inside = false;
+            auto doc = ParseJson(block);
+            if (!doc.ok() || !doc->is_object() || !doc->get_object().contains("flows")) continue;
+            auto d = ParseDefinition(doc.value());
+            EXPECT_TRUE(d.ok()) << block << "\n" << (d.ok() ? "" : FaultsText(d.error()));
+            ++checked;
+        } else if (inside) {
+            block += line + "\n";
+        }
+    }
+    EXPECT_GE(checked, 1);
+}
+
+}  // namespace
+}  // namespace weft::engine::testing
