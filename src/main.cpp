@@ -10,11 +10,19 @@
 
 #include "api/api.h"
 #include "cli/settings.h"
+#include "core/ids.h"
 #include "core/time_format.h"
 #include "domain/account_service.h"
+#include "domain/automation_service.h"
 #include "domain/partner_service.h"
 #include "domain/rate_limiter.h"
+#include "domain/run_events.h"
+#include "domain/run_service.h"
+#include "engine/engine.h"
 #include "http/server.h"
+#include "jobs/definition_cache.h"
+#include "jobs/engine_checker.h"
+#include "jobs/run_workers.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace weft {
@@ -85,6 +93,12 @@ int Serve(const cli::Settings& s) {
     PartnerService partners(*store, *clock);
     AccountService accounts(*store, *clock);
     InMemoryRateLimiter rate_limiter;
+    jobs::DefinitionCache definitions;
+    jobs::EngineDefinitionChecker checker(definitions);
+    AutomationService automations(*store, *clock, checker);
+    RunEvents run_events;
+    RunService runs(*store, *clock, checker, run_events);
+    engine::Engine engine(*clock, [clock = clock.get()] { return NewGuid(clock->Now()); });
 
     http::ServerOptions opts;
     opts.host = host;
@@ -106,15 +120,27 @@ int Serve(const cli::Settings& s) {
             return server_ptr && server_ptr->stopping();
         }};
     while (!deps.public_url.empty() && deps.public_url.back() == '/') deps.public_url.pop_back();
+    deps.automations = &automations;
+    deps.runs = &runs;
+    deps.sync_timeout = std::chrono::seconds(s.Int("sync_timeout", 1, 3600));
     api::RegisterRoutes(router, deps);
 
     http::Server server(opts, router, metrics);
     server_ptr = &server;
+    deps.runtime = &server.runtime();
+    jobs::WorkerOptions worker_options;
+    worker_options.owner = NewGuid(clock->Now());
+    worker_options.lease = s.Int("run_lease", 1, 3600) * 1'000'000;
+    worker_options.capacity = static_cast<int>(s.Int("max_runs_in_flight", 1, 100000));
+    jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, nullptr, metrics,
+                             worker_options);
     const std::uint16_t bound = server.Listen();
     spdlog::info("weft listening on {}:{} (database {})", host, bound,
                  s.Str("database").empty() ? s.Str("data") + "/weft.db" : s.Str("database"));
+    workers.Start();
     if (!s.Str("port_file").empty()) WritePortFile(s.Str("port_file"), bound);
     server.Run();
+    workers.Stop();
     spdlog::info("weft stopped");
     return 0;
 }
@@ -161,7 +187,7 @@ struct LimitFlags {
     }
 };
 
-int Run(int argc, char** argv) {
+int Main(int argc, char** argv) {
     CLI::App app{
         "weft: an embeddable integration-automation platform.\n"
         "Every setting has a flag, a WEFT_* environment variable and a config-file key; "
@@ -288,7 +314,7 @@ int Run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     try {
-        return weft::Run(argc, argv);
+        return weft::Main(argc, argv);
     } catch (const std::exception& e) {
         std::cerr << "weft: " << e.what() << "\n";
         return 1;

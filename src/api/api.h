@@ -1,13 +1,17 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
+#include "core/async.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "domain/account_service.h"
+#include "domain/automation_service.h"
 #include "domain/partner_service.h"
 #include "domain/rate_limiter.h"
+#include "domain/run_service.h"
 #include "domain/store.h"
 #include "http/router.h"
 
@@ -24,6 +28,10 @@ struct ApiDeps {
     std::string public_url;             // "https://weft.example.com"; empty: built from the request's Host
     OffsetClock* test_clock = nullptr;  // set only with --test-clock: enables POST /_test/clock
     std::function<bool()> draining;     // readiness goes false while the server drains
+    AutomationService* automations = nullptr;
+    RunService* runs = nullptr;
+    AsyncRuntime* runtime = nullptr;
+    std::chrono::milliseconds sync_timeout{55'000};  // how long a sync run call waits before answering 202
 };
 
 // The one route table: every method and path Weft serves.

@@ -23,6 +23,10 @@ http::Response NoContent() {
 }
 
 http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn) {
+    return AsyncPartnerRoute(deps, [fn = std::move(fn)](CallContext& ctx, Reply reply) { reply(fn(ctx)); });
+}
+
+http::Handler AsyncPartnerRoute(ApiDeps& deps, AsyncPartnerHandler fn) {
     Counter& rejections = deps.metrics.CounterFor("weft_rate_limit_rejections_total");
     deps.metrics.Describe("weft_rate_limit_rejections_total", "counter", "Calls refused by the rate limit (429).");
     return [&deps, fn = std::move(fn), &rejections](http::Request& req, const http::PathParams& params,
@@ -56,8 +60,12 @@ http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn) {
         } else if (account_missing) {
             resp = http::ErrorResponse(Error::NotFound("Account not found."), req.request_id);
         } else {
-            auto result = fn(ctx);
-            resp = result ? std::move(*result) : http::ErrorResponse(result.error(), req.request_id);
+            fn(ctx, [respond, d, request_id = req.request_id](Result<http::Response> result) {
+                http::Response out = result ? std::move(*result) : http::ErrorResponse(result.error(), request_id);
+                SetRateHeaders(out, d);
+                respond(std::move(out));
+            });
+            return;
         }
         SetRateHeaders(resp, d);
         respond(std::move(resp));

@@ -19,11 +19,17 @@ struct CallContext {
 };
 
 using PartnerHandler = std::function<Result<http::Response>(CallContext&)>;
+// Answers later, from any thread, exactly once (rate-limit headers are added on the way out).
+using Reply = std::function<void(Result<http::Response>)>;
+using AsyncPartnerHandler = std::function<void(CallContext&, Reply)>;
 
 // Wraps a /v1 handler in the partner rules: authentication (401), the {account} lookup scoped to the partner
 // (404), the rate limit of the window the call counts against (429, x-ratelimit-* headers on every answer),
 // and the mapping of an Error to its response.
 http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn);
+// The same for a handler that answers later (a sync run waiting for its outcome). It must copy what it needs
+// from the context before returning: the request may be gone by the time it replies.
+http::Handler AsyncPartnerRoute(ApiDeps& deps, AsyncPartnerHandler fn);
 
 http::Response JsonBody(int status, const json::value& body);
 http::Response NoContent();

@@ -1,6 +1,8 @@
 #include "api/accounts.h"
 #include "api/api.h"
+#include "api/automations.h"
 #include "api/partner_call.h"
+#include "api/runs.h"
 #include "api/system.h"
 
 namespace weft::api {
@@ -36,6 +38,27 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
     r.Add("GET", "/v1/accounts/{account}/users/{user}", kDb, partner(GetUser));
     r.Add("PUT", "/v1/accounts/{account}/users/{user}", kDb, partner(UpdateUser));
     r.Add("DELETE", "/v1/accounts/{account}/users/{user}", kDb, partner(DeleteUser));
+
+    // Section 7 and 9: automations and their runs, under both names of the collection.
+    if (!d.automations || !d.runs) return;
+    for (const std::string base : {"/v1/accounts/{account}/blends", "/v1/accounts/{account}/automations"}) {
+        const std::string one = base + "/{blend}";
+        r.Add("GET", base, kDb, partner(ListAutomations));
+        r.Add("POST", base, kDb, partner(CreateAutomation));
+        r.Add("GET", one, kDb, partner(GetAutomation));
+        r.Add("PUT", one, kDb, partner(UpdateAutomation));
+        r.Add("DELETE", one, kDb, partner(DeleteAutomation));
+        r.Add("POST", one + "/set-persisted-inputs", kDb, partner(SetPersistedInputs));
+        r.Add("POST", one + "/execution-token", kDb, partner(RotateExecutionToken));
+        r.Add("POST", one + "/run", kDb,
+              AsyncPartnerRoute(d, [&d](CallContext& ctx, Reply reply) { RunAutomation(d, ctx, std::move(reply)); }));
+        r.Add("GET", one + "/runs", kDb, partner(ListRuns));
+        r.Add("GET", one + "/lastrun", kDb, partner(LastRun));
+        r.Add("GET", one + "/runs/{run}", kDb, partner(GetRun));
+        r.Add("GET", one + "/runs/{run}/logs", kDb, partner(RunLogs));
+        r.Add("POST", one + "/runs/{run}/stop", kDb, partner(StopRun));
+        r.Add("POST", one + "/runs/{run}/retry", kDb, partner(RetryRun));
+    }
 }
 
 }  // namespace weft::api

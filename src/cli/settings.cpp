@@ -25,6 +25,10 @@ const std::vector<SettingDef>& AllSettings() {
         {"shutdown_timeout", "10", "Seconds in-flight requests get to finish on SIGTERM/SIGINT", false},
         {"access_log", "true", "One structured log line per request (true/false)", false},
         {"log_level", "info", "trace, debug, info, warn, error or off", false},
+        {"sync_timeout", "55", "Seconds a sync run call waits for the outcome before answering 202", false},
+        {"run_lease", "30",
+         "Seconds a worker's claim on a run lasts without renewal (a lost worker's runs wait this long)", false},
+        {"max_runs_in_flight", "512", "Runs this process executes at once (across all accounts)", false},
         {"test_clock", "false", "Testing only: POST /_test/clock moves the server's clock forward", true},
     };
     return kAll;

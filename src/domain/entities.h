@@ -62,6 +62,70 @@ struct User {
     Micros updated_at = 0;
 };
 
+// An automation ("blend") inside an account. `definition` and `persisted_inputs` are JSON text.
+struct Automation {
+    std::int64_t id = 0;
+    std::int64_t account_id = 0;
+    std::string guid;
+    std::string name;
+    std::string short_description;
+    std::string description;
+    std::optional<std::string> icon, icon2, icon3;
+    std::string state = "available";  // available | disabled
+    std::string run_mode = "manual";  // manual | scheduled | triggered
+    std::optional<Micros> schedule_start_at;
+    std::optional<Micros> schedule_stop_at;
+    std::int64_t schedule_interval = -1;
+    std::string schedule_timezone = "UTC";
+    std::string definition;
+    std::optional<std::string> template_guid;
+    std::optional<std::int64_t> template_version;
+    std::string persisted_inputs = "{}";
+    std::string execution_token;
+    bool setup_complete = false;
+    std::optional<Micros> last_run_at;
+    Micros created_at = 0;
+    Micros updated_at = 0;
+};
+
+// Run statuses (API.md section 9).
+inline constexpr const char* kRunStatusQueued = "queued";
+inline constexpr const char* kRunStatusRunning = "running";
+inline constexpr const char* kRunStatusMustStop = "must stop";
+inline constexpr const char* kRunStatusFinished = "finished";
+inline constexpr const char* kRunStatusFinishedWithWarnings = "finished with warnings";
+inline constexpr const char* kRunStatusFailed = "failed";
+inline constexpr const char* kRunStatusStopped = "stopped";
+
+// One run of an automation. `inputs`, `output`, `error` and `start_payload` are JSON text.
+struct Run {
+    std::int64_t id = 0;
+    std::int64_t account_id = 0;
+    std::int64_t automation_id = 0;
+    std::string guid;
+    std::string automation_guid;
+    std::string status = kRunStatusQueued;
+    std::string context = "api_async";
+    std::string flow = "start";
+    std::string inputs = "{}";
+    std::optional<std::string> start_payload;
+    std::optional<std::string> output;
+    std::optional<std::string> error;
+    int attempt = 1;
+    int call_depth = 0;
+    std::optional<std::string> idempotency_key;
+    std::optional<Micros> schedule_starttime;
+    std::optional<Micros> starttime;
+    std::optional<Micros> stoptime;
+    Micros created_at = 0;
+    Micros updated_at = 0;
+
+    bool Final() const {
+        return status == kRunStatusFinished || status == kRunStatusFinishedWithWarnings || status == kRunStatusFailed ||
+               status == kRunStatusStopped;
+    }
+};
+
 // A slice of a collection: `offset` items skipped, at most `limit` returned.
 struct PageRequest {
     std::int64_t offset = 0;

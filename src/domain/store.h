@@ -34,6 +34,27 @@ struct PartnerCredentials {
     std::optional<Account> account;  // set when an account key was given and that account exists
 };
 
+struct RunFilter {
+    bool finished_only = false;
+    std::optional<std::string> status;
+    std::optional<Micros> created_gt, created_gte, created_lt, created_lte;
+};
+
+// A queued run claimed by a worker, with what it needs to execute.
+struct ClaimedRun {
+    Run run;
+    Automation automation;
+    Account account;
+};
+
+// The outcome of a run, written once when it ends.
+struct RunOutcome {
+    std::string status;
+    std::optional<std::string> output;
+    std::optional<std::string> error;
+    Micros stoptime = 0;
+};
+
 // The storage port. Implementations: SQLite (embedded default) and PostgreSQL (scale-out).
 //
 // Every method is blocking and thread-safe: callers run it on the blocking pool, never on an I/O thread.
@@ -77,6 +98,46 @@ class Store {
     virtual Result<User> UpdateUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id,
                                     const UserPatch& patch) = 0;
     virtual Status DeleteUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id) = 0;
+
+    // --- Automations of an account ---
+    // Duplicate name in the account: conflict.
+    virtual Result<Automation> CreateAutomation(PartnerId partner, const Automation& automation) = 0;
+    // By guid first, then by exact name.
+    virtual Result<Automation> FindAutomation(PartnerId partner, std::int64_t account_id,
+                                              std::string_view guid_or_name) = 0;
+    virtual Result<Page<Automation>> ListAutomations(PartnerId partner, std::int64_t account_id,
+                                                     const PageRequest& page) = 0;
+    // Writes every field of `automation` (found by its id within the account).
+    virtual Result<Automation> SaveAutomation(PartnerId partner, const Automation& automation) = 0;
+    // Removes the automation with its runs; its queued runs are cancelled with it.
+    virtual Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) = 0;
+
+    // --- Runs and the queue ---
+    // Creates the run as `queued` in the transaction that checks the account's queue cap: it is durable
+    // when this returns, or nothing was created (queue_full). With an idempotency key already used on the
+    // automation since `idempotent_since`, returns that earlier run instead.
+    virtual Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) = 0;
+    virtual Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) = 0;
+    virtual Result<Run> GetRunById(std::int64_t run_id) = 0;
+    virtual Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,
+                                       const PageRequest& page) = 0;
+    // Queued runs, oldest first, of accounts with fewer than their partner's concurrency running, claimed
+    // for `owner` until `lease_until`. At most `max` in all.
+    virtual Result<std::vector<ClaimedRun>> ClaimRuns(const std::string& owner, int max, Micros now,
+                                                      Micros lease_until) = 0;
+    virtual Status RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids,
+                               Micros lease_until) = 0;
+    // Runs whose lease lapsed go back to the queue with attempt + 1, or fail ("worker lost") after
+    // `max_attempts`. Returns how many were touched.
+    virtual Result<int> ReapExpiredLeases(Micros now, int max_attempts) = 0;
+    virtual Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) = 0;
+    virtual Result<Page<std::string>> ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) = 0;
+    // Ends a run (only while it is still running or must stop); sets the automation's last_run_at.
+    virtual Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) = 0;
+    // queued -> stopped at once; running -> must stop. Returns the run as it now is.
+    virtual Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) = 0;
+    // Whether a stop was requested for a running run (polled by workers at block boundaries).
+    virtual Result<bool> StopRequested(std::int64_t run_id) = 0;
 };
 
 }  // namespace weft

@@ -55,6 +55,45 @@ struct SessionState {
     bool busy = false;  // a request is being read, handled or written
 };
 
+// AsyncRuntime on the server's io_context: timers wait on the event loop, callbacks run on the blocking pool.
+class AsioRuntime final : public AsyncRuntime {
+  public:
+    AsioRuntime(asio::io_context& ioc, asio::thread_pool& pool) : ioc_(ioc), pool_(pool) {}
+
+    void Post(std::function<void()> fn) override { asio::post(pool_, std::move(fn)); }
+
+    std::shared_ptr<Timer> After(std::chrono::microseconds delay, std::function<void()> fn) override {
+        auto t = std::make_shared<AsioTimer>(ioc_);
+        std::lock_guard lock(t->mu);
+        t->timer.expires_after(delay);
+        t->timer.async_wait([t, fn = std::move(fn), &pool = pool_](const boost::system::error_code&) mutable {
+            if (t->cancelled.load()) return;
+            asio::post(pool, std::move(fn));
+        });
+        return t;
+    }
+
+  private:
+    struct AsioTimer final : Timer {
+        explicit AsioTimer(asio::io_context& ioc) : timer(ioc) {}
+        void FireNow() override {
+            std::lock_guard lock(mu);
+            timer.cancel();  // the wait completes now; not cancelled, so fn runs
+        }
+        void Cancel() override {
+            cancelled = true;
+            std::lock_guard lock(mu);
+            timer.cancel();
+        }
+        std::mutex mu;
+        asio::steady_timer timer;
+        std::atomic<bool> cancelled{false};
+    };
+
+    asio::io_context& ioc_;
+    asio::thread_pool& pool_;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -66,7 +105,8 @@ struct Server::Impl {
           blocking(static_cast<std::size_t>(options.blocking_threads)),
           acceptor(ioc),
           signals(ioc, SIGINT, SIGTERM),
-          open_connections(m.GaugeFor("weft_http_open_connections")) {
+          open_connections(m.GaugeFor("weft_http_open_connections")),
+          runtime(ioc, blocking) {
         m.Describe("weft_http_requests_total", "counter", "HTTP requests by route, method and status.");
         m.Describe("weft_http_request_duration_seconds", "histogram", "HTTP request latency by route.");
         m.Describe("weft_http_open_connections", "gauge", "Open client connections.");
@@ -97,6 +137,7 @@ struct Server::Impl {
     std::mutex sessions_mu;
     std::unordered_map<std::uint64_t, std::weak_ptr<SessionState>> sessions;
     std::atomic<std::uint64_t> next_session{1};
+    AsioRuntime runtime;
 };
 
 Server::Server(ServerOptions options, const Router& router, MetricsRegistry& metrics)
@@ -105,6 +146,8 @@ Server::Server(ServerOptions options, const Router& router, MetricsRegistry& met
 Server::~Server() { impl_->blocking.join(); }
 
 bool Server::stopping() const { return impl_->stopping.load(); }
+
+AsyncRuntime& Server::runtime() { return impl_->runtime; }
 
 std::uint16_t Server::Listen() {
     auto& a = impl_->acceptor;
@@ -142,9 +185,20 @@ void Server::Run() {
             spdlog::error("accept loop failed: {}", ex.what());
         }
     });
+    // A handler that throws is a bug; log it and keep serving rather than take the process down.
+    auto run_loop = [impl] {
+        while (true) {
+            try {
+                impl->ioc.run();
+                return;
+            } catch (const std::exception& e) {
+                spdlog::error("unhandled exception on the event loop: {}", e.what());
+            }
+        }
+    };
     std::vector<std::thread> threads;
-    for (int i = 1; i < impl->options.io_threads; ++i) threads.emplace_back([impl] { impl->ioc.run(); });
-    impl->ioc.run();
+    for (int i = 1; i < impl->options.io_threads; ++i) threads.emplace_back(run_loop);
+    run_loop();
     for (auto& t : threads) t.join();
 }
 
@@ -159,7 +213,8 @@ void Server::Impl::BeginShutdown() {
         for (auto& [id, weak] : sessions) {
             if (auto s = weak.lock()) {
                 asio::post(s->stream.get_executor(), [s] {
-                    if (!s->busy) s->stream.socket().cancel();
+                    boost::system::error_code ignored;
+                    if (!s->busy) s->stream.socket().cancel(ignored);
                 });
             }
         }

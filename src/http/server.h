@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/async.h"
 #include "core/metrics.h"
 #include "http/router.h"
 
@@ -40,6 +41,9 @@ class Server {
     // Serves until SIGINT/SIGTERM or Shutdown(): then stops accepting, lets in-flight requests finish (up to
     // shutdown_timeout), closes idle connections and returns.
     void Run();
+
+    // Timers and the blocking pool on this server's event loop, for the layers that must not see Asio.
+    AsyncRuntime& runtime();
 
     // Thread-safe; starts the graceful shutdown.
     void Shutdown();

@@ -49,6 +49,68 @@ CREATE TABLE users (
     UNIQUE (account_id, externalid)
 );
 )sql"},
+        {2, "automations, runs and their logs", R"sql(
+CREATE TABLE automations (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id         INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    guid               TEXT NOT NULL UNIQUE,
+    name               TEXT NOT NULL,
+    short_description  TEXT NOT NULL DEFAULT '',
+    description        TEXT NOT NULL DEFAULT '',
+    icon               TEXT,
+    icon2              TEXT,
+    icon3              TEXT,
+    state              TEXT NOT NULL DEFAULT 'available',
+    run_mode           TEXT NOT NULL,
+    schedule_start_at  INTEGER,
+    schedule_stop_at   INTEGER,
+    schedule_interval  INTEGER NOT NULL DEFAULT -1,
+    schedule_timezone  TEXT NOT NULL DEFAULT 'UTC',
+    definition         TEXT NOT NULL,
+    template_guid      TEXT,
+    template_version   INTEGER,
+    persisted_inputs   TEXT NOT NULL DEFAULT '{}',
+    execution_token    TEXT NOT NULL,
+    setup_complete     INTEGER NOT NULL DEFAULT 0,
+    last_run_at        INTEGER,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+);
+CREATE TABLE runs (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id         INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    automation_id      INTEGER NOT NULL REFERENCES automations(id) ON DELETE CASCADE,
+    guid               TEXT NOT NULL UNIQUE,
+    status             TEXT NOT NULL,
+    context            TEXT NOT NULL,
+    flow               TEXT NOT NULL DEFAULT 'start',
+    inputs             TEXT NOT NULL DEFAULT '{}',
+    start_payload      TEXT,
+    output             TEXT,
+    error              TEXT,
+    attempt            INTEGER NOT NULL DEFAULT 1,
+    call_depth         INTEGER NOT NULL DEFAULT 0,
+    idempotency_key    TEXT,
+    schedule_starttime INTEGER,
+    starttime          INTEGER,
+    stoptime           INTEGER,
+    lease_owner        TEXT,
+    lease_expires_at   INTEGER,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL
+);
+CREATE INDEX runs_queue ON runs(status, id);
+CREATE INDEX runs_by_account_status ON runs(account_id, status);
+CREATE INDEX runs_by_automation ON runs(automation_id, id);
+CREATE UNIQUE INDEX runs_idempotency ON runs(automation_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TABLE run_logs (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,
+    entry   TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+)sql"},
     };
     return kMigrations;
 }

@@ -4,10 +4,15 @@
 
 #include "core/ids.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/query.h"
 
 namespace weft {
 
+using sqlite::ConflictOr;
 using sqlite::Connection;
+using sqlite::Count;
+using sqlite::QueryAll;
+using sqlite::QueryOne;
 using sqlite::Statement;
 
 namespace {
@@ -70,43 +75,6 @@ ApiKey ReadKey(const Statement& s) {
     k.created_at = s.Int(4);
     k.revoked_at = s.OptInt(5);
     return k;
-}
-
-// Runs a query expected to yield at most one row, read with `read`; not found when there is none.
-template <typename T, typename Bind, typename ReadFn>
-Result<T> QueryOne(Connection& c, std::string_view sql, Bind&& bind, ReadFn&& read, const char* what) {
-    Statement s(c, sql);
-    bind(s);
-    auto row = s.Step();
-    if (!row) return std::move(row).error();
-    if (!*row) return Error::NotFound(std::string(what) + " not found.");
-    return read(s);
-}
-
-template <typename T, typename Bind, typename ReadFn>
-Result<std::vector<T>> QueryAll(Connection& c, std::string_view sql, Bind&& bind, ReadFn&& read) {
-    Statement s(c, sql);
-    bind(s);
-    std::vector<T> out;
-    while (true) {
-        auto row = s.Step();
-        if (!row) return std::move(row).error();
-        if (!*row) return out;
-        out.push_back(read(s));
-    }
-}
-
-Result<std::int64_t> Count(Connection& c, std::string_view sql, auto&& bind) {
-    Statement s(c, sql);
-    bind(s);
-    auto row = s.Step();
-    if (!row) return std::move(row).error();
-    return *row ? s.Int(0) : 0;
-}
-
-Error ConflictOr(Error e, const char* message) {
-    if (e.code == ErrorCode::kConflict) e.message = message;
-    return e;
 }
 
 Result<Account> FindAccountOn(Connection& c, PartnerId partner, std::string_view key) {

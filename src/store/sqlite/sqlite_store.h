@@ -46,6 +46,29 @@ class SqliteStore final : public Store {
                             const UserPatch& patch) override;
     Status DeleteUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id) override;
 
+    Result<Automation> CreateAutomation(PartnerId partner, const Automation& automation) override;
+    Result<Automation> FindAutomation(PartnerId partner, std::int64_t account_id,
+                                      std::string_view guid_or_name) override;
+    Result<Page<Automation>> ListAutomations(PartnerId partner, std::int64_t account_id,
+                                             const PageRequest& page) override;
+    Result<Automation> SaveAutomation(PartnerId partner, const Automation& automation) override;
+    Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) override;
+
+    Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) override;
+    Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) override;
+    Result<Run> GetRunById(std::int64_t run_id) override;
+    Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,
+                               const PageRequest& page) override;
+    Result<std::vector<ClaimedRun>> ClaimRuns(const std::string& owner, int max, Micros now,
+                                              Micros lease_until) override;
+    Status RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids, Micros lease_until) override;
+    Result<int> ReapExpiredLeases(Micros now, int max_attempts) override;
+    Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) override;
+    Result<Page<std::string>> ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) override;
+    Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) override;
+    Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) override;
+    Result<bool> StopRequested(std::int64_t run_id) override;
+
   private:
     std::unique_ptr<sqlite::Database> db_;
 };

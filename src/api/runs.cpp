@@ -1,0 +1,204 @@
+#include "api/runs.h"
+
+#include <atomic>
+
+#include "api/automations.h"
+#include "api/body.h"
+#include "api/paging.h"
+#include "api/views.h"
+#include "core/time_format.h"
+
+namespace weft::api {
+
+namespace {
+
+constexpr size_t kMaxIdempotencyKey = 255;
+
+std::string RunUrl(const std::string& base, const Account& account, const Run& run) {
+    return base + "/v1/accounts/" + account.guid + "/blends/" + run.automation_guid + "/runs/" + run.guid;
+}
+
+http::Response Accepted(const Run& run, const std::string& location) {
+    http::Response r = JsonBody(202, RunView(run, false));
+    r.SetHeader("Location", location);
+    return r;
+}
+
+// The answer to a sync call whose run has ended: its output, or 422 run_failed with the run.
+http::Response Outcome(const Run& run, const std::string& request_id) {
+    if (run.status == kRunStatusFinished || run.status == kRunStatusFinishedWithWarnings) {
+        http::Response r;
+        r.body = run.output ? *run.output : "{}";
+        r.SetHeader("X-Run-Guid", run.guid);
+        return r;
+    }
+    json::object body;
+    std::string message = "The run ended " + run.status + ".";
+    if (run.error) {
+        if (auto e = ParseJson(*run.error); e && e->is_object() && e->as_object().contains("message")) {
+            message = "The run " + run.status + ": " + std::string(e->at("message").as_string());
+        }
+    }
+    body["error"] = message;
+    body["code"] = "run_failed";
+    body["request_id"] = request_id;
+    body["run"] = RunView(run, true);
+    http::Response r = JsonBody(422, body);
+    r.SetHeader("X-Run-Guid", run.guid);
+    return r;
+}
+
+Result<Run> PathRun(ApiDeps& deps, CallContext& ctx, const Automation& b) {
+    return deps.runs->Find(ctx.partner.app_id, b, ctx.params.at("run"));
+}
+
+}  // namespace
+
+void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return reply(std::move(b).error());
+    auto body = ReadOptionalJsonObject(ctx.req);
+    if (!body) return reply(std::move(body).error());
+    FieldErrors errors;
+    bool async = false;
+    if (const std::string* q = ctx.req.Query("async")) {
+        if (auto v = ParseBoolText(*q)) {
+            async = *v;
+        } else {
+            errors["async"].push_back("must be a boolean");
+        }
+    }
+    if (auto v = ReadBool(*body, "async", "async", errors)) async = *v;
+    RunRequest request;
+    request.context = async ? "api_async" : "api_sync";
+    if (const json::value* inputs = body->if_contains("inputs"); inputs && !inputs->is_null()) {
+        if (inputs->is_object()) {
+            request.inputs = inputs->as_object();
+        } else {
+            errors["inputs"].push_back("must be an object of input values by field name");
+        }
+    }
+    if (const std::string* key = ctx.req.Header("Idempotency-Key")) {
+        if (key->empty() || key->size() > kMaxIdempotencyKey) {
+            errors["Idempotency-Key"].push_back("must be 1 to 255 characters");
+        }
+        request.idempotency_key = *key;
+    }
+    if (!errors.empty()) return reply(Error::Validation(std::move(errors)));
+
+    auto run = deps.runs->Submit(ctx.partner, *ctx.account, *b, request);
+    if (!run) return reply(std::move(run).error());
+    const std::string location = RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *run);
+    if (async) return reply(Accepted(*run, location));
+    if (run->Final()) return reply(Outcome(*run, ctx.req.request_id));
+
+    // Wait for the outcome without holding a thread: whichever comes first, the end of the run or the sync
+    // timeout, answers; the other finds the reply already given.
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    auto shared_reply = std::make_shared<Reply>(std::move(reply));
+    auto timer = deps.runtime->After(deps.sync_timeout,
+                                     [once, shared_reply, &deps, run = *run, location, partner = ctx.partner.app_id] {
+                                         if (once->exchange(true)) return;
+                                         auto fresh = deps.store.GetRunById(run.id);
+                                         (*shared_reply)(Accepted(fresh ? *fresh : run, location));
+                                     });
+    deps.runs->WhenFinished(*run, [once, shared_reply, timer, request_id = ctx.req.request_id](const Run& ended) {
+        if (once->exchange(true)) return;
+        timer->Cancel();
+        (*shared_reply)(Outcome(ended, request_id));
+    });
+}
+
+Result<http::Response> ListRuns(ApiDeps& deps, CallContext& ctx) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return std::move(b).error();
+    auto paging = ParsePaging(ctx.req);
+    if (!paging) return std::move(paging).error();
+    FieldErrors errors;
+    RunFilter filter;
+    if (const std::string* v = ctx.req.Query("finishedOnly")) {
+        if (auto f = ParseBoolText(*v)) {
+            filter.finished_only = *f;
+        } else {
+            errors["finishedOnly"].push_back("must be a boolean");
+        }
+    }
+    if (const std::string* v = ctx.req.Query("status")) filter.status = *v;
+    struct Bound {
+        const char* key;
+        std::optional<Micros>* slot;
+    };
+    for (Bound bound : {Bound{"created_at[gt]", &filter.created_gt}, Bound{"created_at[gte]", &filter.created_gte},
+                        Bound{"created_at[lt]", &filter.created_lt}, Bound{"created_at[lte]", &filter.created_lte}}) {
+        if (const std::string* v = ctx.req.Query(bound.key)) {
+            if (auto t = ParseUtcDateTime(*v)) {
+                *bound.slot = *t;
+            } else {
+                errors[bound.key].push_back("must be \"YYYY-MM-DD HH:MM:SS\" (UTC)");
+            }
+        }
+    }
+    if (!errors.empty()) return Error::Validation(std::move(errors));
+    auto page = deps.runs->List(ctx.partner.app_id, *b, filter, paging->AsRequest());
+    if (!page) return std::move(page).error();
+    json::array data;
+    for (const auto& r : page->items) data.emplace_back(RunView(r, false));
+    return JsonBody(200,
+                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+}
+
+Result<http::Response> GetRun(ApiDeps& deps, CallContext& ctx) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return std::move(b).error();
+    auto run = PathRun(deps, ctx, *b);
+    if (!run) return std::move(run).error();
+    return JsonBody(200, RunView(*run, true));
+}
+
+Result<http::Response> LastRun(ApiDeps& deps, CallContext& ctx) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return std::move(b).error();
+    auto run = deps.runs->Last(ctx.partner.app_id, *b);
+    if (!run) return std::move(run).error();
+    return JsonBody(200, RunView(*run, true));
+}
+
+Result<http::Response> RunLogs(ApiDeps& deps, CallContext& ctx) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return std::move(b).error();
+    auto run = PathRun(deps, ctx, *b);
+    if (!run) return std::move(run).error();
+    auto paging = ParsePaging(ctx.req);
+    if (!paging) return std::move(paging).error();
+    auto page = deps.runs->Logs(ctx.partner.app_id, *run, paging->AsRequest());
+    if (!page) return std::move(page).error();
+    json::array data;
+    for (const auto& entry : page->items) {
+        auto v = ParseJson(entry);
+        data.emplace_back(v ? std::move(*v) : json::value(nullptr));
+    }
+    return JsonBody(200,
+                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+}
+
+Result<http::Response> StopRun(ApiDeps& deps, CallContext& ctx) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return std::move(b).error();
+    auto run = PathRun(deps, ctx, *b);
+    if (!run) return std::move(run).error();
+    auto stopped = deps.runs->Stop(ctx.partner.app_id, *run);
+    if (!stopped) return std::move(stopped).error();
+    return JsonBody(200, RunView(*stopped, true));
+}
+
+Result<http::Response> RetryRun(ApiDeps& deps, CallContext& ctx) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return std::move(b).error();
+    auto run = PathRun(deps, ctx, *b);
+    if (!run) return std::move(run).error();
+    auto retried = deps.runs->Retry(ctx.partner, *ctx.account, *b, *run);
+    if (!retried) return std::move(retried).error();
+    return Accepted(*retried, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *retried));
+}
+
+}  // namespace weft::api

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "domain/entities.h"
+
+namespace weft {
+
+// In-process signals about runs: sync callers waiting for a run to end, workers woken when a run is queued,
+// running runs told to stop. (Across processes the same signals travel through the database.)
+class RunEvents {
+  public:
+    using FinishedFn = std::function<void(const Run&)>;
+
+    // fn is called once, from the thread that ends the run.
+    void OnFinished(std::int64_t run_id, FinishedFn fn);
+    void Finished(const Run& run);
+
+    void SetWakeHandler(std::function<void()> fn);
+    void Enqueued();
+
+    void SetStopHandler(std::function<void(std::int64_t run_id)> fn);
+    void StopRequested(std::int64_t run_id);
+
+  private:
+    std::mutex mu_;
+    std::multimap<std::int64_t, FinishedFn> waiters_;
+    std::function<void()> wake_;
+    std::function<void(std::int64_t)> stop_;
+};
+
+}  // namespace weft

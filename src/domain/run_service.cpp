@@ -1,0 +1,78 @@
+#include "domain/run_service.h"
+
+#include <atomic>
+#include <memory>
+
+#include "core/ids.h"
+
+namespace weft {
+
+Result<Run> RunService::Submit(const Partner& partner, const Account& account, const Automation& automation,
+                               const RunRequest& request) {
+    if (account.expired) {
+        return Error{ErrorCode::kAccountExpired, "The account is expired: it cannot start runs.", {}, {}};
+    }
+    auto persisted = ParseJson(automation.persisted_inputs);
+    const json::object empty;
+    auto inputs = checker_.ResolveInputs(automation.definition, request.flow, request.inputs,
+                                         persisted && persisted->is_object() ? persisted->as_object() : empty);
+    if (!inputs) return std::move(inputs).error();
+
+    const Micros now = clock_.Now();
+    Run run;
+    run.account_id = account.id;
+    run.automation_id = automation.id;
+    run.guid = NewGuid(now);
+    run.context = request.context;
+    run.flow = request.flow;
+    run.inputs = ToJson(*inputs);
+    if (request.start_payload) run.start_payload = ToJson(*request.start_payload);
+    run.call_depth = request.call_depth;
+    run.idempotency_key = request.idempotency_key;
+    run.schedule_starttime = request.schedule_starttime;
+    run.created_at = run.updated_at = now;
+    auto queued = store_.EnqueueRun(partner.app_id, run, partner.limits.queue_cap, now - kIdempotencyWindow);
+    if (queued && queued->guid == run.guid) events_.Enqueued();
+    return queued;
+}
+
+Result<Run> RunService::Stop(PartnerId partner, const Run& run) {
+    auto stopped = store_.RequestRunStop(partner, run.id, clock_.Now());
+    if (stopped && stopped->status == kRunStatusMustStop) events_.StopRequested(run.id);
+    if (stopped && stopped->status == kRunStatusStopped && run.status == kRunStatusQueued) events_.Finished(*stopped);
+    return stopped;
+}
+
+Result<Run> RunService::Retry(const Partner& partner, const Account& account, const Automation& automation,
+                              const Run& run) {
+    auto inputs = ParseJson(run.inputs);
+    RunRequest request;
+    request.context = "retry";
+    request.flow = run.flow;
+    if (inputs && inputs->is_object()) request.inputs = inputs->as_object();
+    if (run.start_payload) {
+        if (auto start = ParseJson(*run.start_payload)) request.start_payload = *start;
+    }
+    return Submit(partner, account, automation, request);
+}
+
+Result<Run> RunService::Last(PartnerId partner, const Automation& automation) {
+    auto page = store_.ListRuns(partner, automation.id, {}, {0, 1});
+    if (!page) return std::move(page).error();
+    if (page->items.empty()) return Error::NotFound("The automation has no runs yet.");
+    return std::move(page->items.front());
+}
+
+void RunService::WhenFinished(const Run& run, RunEvents::FinishedFn fn) {
+    // Register first, then look: a run that ends in between is caught by one of the two, and `once` keeps
+    // the caller from hearing about it twice.
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    auto shared = std::make_shared<RunEvents::FinishedFn>(std::move(fn));
+    events_.OnFinished(run.id, [once, shared](const Run& r) {
+        if (!once->exchange(true)) (*shared)(r);
+    });
+    auto current = store_.GetRunById(run.id);
+    if (current && current->Final() && !once->exchange(true)) (*shared)(*current);
+}
+
+}  // namespace weft

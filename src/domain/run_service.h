@@ -1,0 +1,62 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "domain/definitions.h"
+#include "domain/run_events.h"
+#include "domain/store.h"
+
+namespace weft {
+
+struct RunRequest {
+    std::string context = "api_sync";  // api_sync, api_async, webhook, scheduled, manual, retry, call_automation, ...
+    std::string flow = "start";
+    json::object inputs;
+    std::optional<std::string> idempotency_key;
+    std::optional<json::value> start_payload;  // `$.start` of triggered runs
+    int call_depth = 0;
+    std::optional<Micros> schedule_starttime;
+};
+
+// Runs over the API (API.md sections 7 "Running" and 9): submission into the durable queue, stop, retry,
+// and the read side.
+class RunService {
+  public:
+    static constexpr Micros kIdempotencyWindow = 24LL * 3600 * 1'000'000;
+
+    RunService(Store& store, const Clock& clock, const DefinitionChecker& checker, RunEvents& events)
+        : store_(store), clock_(clock), checker_(checker), events_(events) {}
+
+    // Checks the account and the inputs, then queues the run (durable, or refused with queue_full).
+    Result<Run> Submit(const Partner& partner, const Account& account, const Automation& automation,
+                       const RunRequest& request);
+    Result<Run> Stop(PartnerId partner, const Run& run);
+    Result<Run> Retry(const Partner& partner, const Account& account, const Automation& automation, const Run& run);
+
+    Result<Run> Find(PartnerId partner, const Automation& automation, std::string_view guid) {
+        return store_.FindRun(partner, automation.id, guid);
+    }
+    Result<Page<Run>> List(PartnerId partner, const Automation& automation, const RunFilter& filter,
+                           const PageRequest& page) {
+        return store_.ListRuns(partner, automation.id, filter, page);
+    }
+    Result<Run> Last(PartnerId partner, const Automation& automation);
+    Result<Page<std::string>> Logs(PartnerId partner, const Run& run, const PageRequest& page) {
+        return store_.ListRunLogs(partner, run.id, page);
+    }
+
+    // Calls fn once when the run has ended (at once when it already has).
+    void WhenFinished(const Run& run, RunEvents::FinishedFn fn);
+
+  private:
+    Store& store_;
+    const Clock& clock_;
+    const DefinitionChecker& checker_;
+    RunEvents& events_;
+};
+
+}  // namespace weft

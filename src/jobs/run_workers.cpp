@@ -1,0 +1,320 @@
+#include "jobs/run_workers.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace weft::jobs {
+
+namespace {
+
+constexpr int kClaimBatch = 64;
+
+const char* FinalStatus(engine::RunStatus s) {
+    switch (s) {
+        case engine::RunStatus::kFinished:
+            return kRunStatusFinished;
+        case engine::RunStatus::kFinishedWithWarnings:
+            return kRunStatusFinishedWithWarnings;
+        case engine::RunStatus::kFailed:
+            return kRunStatusFailed;
+        case engine::RunStatus::kStopped:
+            return kRunStatusStopped;
+        case engine::RunStatus::kRunning:
+            break;
+    }
+    return kRunStatusFailed;
+}
+
+std::string ErrorJson(const std::string& message, const std::string& block_id) {
+    json::object e;
+    e["message"] = message;
+    e["block_id"] = block_id.empty() ? json::value(nullptr) : json::value(block_id);
+    return ToJson(e);
+}
+
+}  // namespace
+
+struct RunWorkers::Active {
+    ClaimedRun claimed;
+    std::shared_ptr<const engine::Definition> def;
+    engine::RunState state;
+    bool first_step = true;
+    std::atomic<bool> stop{false};
+    std::mutex mu;  // guards timer
+    std::shared_ptr<AsyncRuntime::Timer> timer;
+};
+
+RunWorkers::RunWorkers(Store& store, const Clock& clock, AsyncRuntime& runtime, RunEvents& events, RunService& runs,
+                       DefinitionCache& definitions, const engine::Engine& engine, OutboundHttp* http,
+                       MetricsRegistry& metrics, WorkerOptions options)
+    : store_(store),
+      clock_(clock),
+      runtime_(runtime),
+      events_(events),
+      runs_(runs),
+      definitions_(definitions),
+      engine_(engine),
+      http_(http),
+      options_(std::move(options)),
+      runs_started_(metrics.CounterFor("weft_runs_started_total")),
+      runs_ended_(metrics.CounterFor("weft_runs_ended_total")) {
+    metrics.Describe("weft_runs_started_total", "counter", "Runs claimed and started by this process.");
+    metrics.Describe("weft_runs_ended_total", "counter", "Runs this process brought to a final state.");
+}
+
+RunWorkers::~RunWorkers() { Stop(); }
+
+void RunWorkers::Start() {
+    running_ = true;
+    events_.SetWakeHandler([this] { SchedulePoll(std::chrono::microseconds(0)); });
+    events_.SetStopHandler([this](std::int64_t id) { OnStopRequested(id); });
+    SchedulePoll(std::chrono::microseconds(0));
+    lease_timer_ = runtime_.After(std::chrono::microseconds(options_.lease / 3), [this] { RenewLeases(); });
+    reap_timer_ = runtime_.After(std::chrono::microseconds(0), [this] { Reap(); });
+}
+
+void RunWorkers::Stop() {
+    if (!running_.exchange(false)) return;
+    events_.SetWakeHandler(nullptr);
+    events_.SetStopHandler(nullptr);
+    std::lock_guard lock(mu_);
+    for (auto* t : {&poll_timer_, &lease_timer_, &reap_timer_}) {
+        if (*t) (*t)->Cancel();
+    }
+}
+
+void RunWorkers::SchedulePoll(std::chrono::microseconds delay) {
+    if (!running_) return;
+    if (poll_pending_.exchange(true)) {
+        // A poll is already on its way; make sure it looks again.
+        poll_again_ = true;
+        if (delay.count() == 0) {
+            std::lock_guard lock(mu_);
+            if (poll_timer_) poll_timer_->FireNow();
+        }
+        return;
+    }
+    auto timer = runtime_.After(delay, [this] {
+        poll_again_ = false;
+        Poll();
+        poll_pending_ = false;
+        // Something arrived while polling, or the batch was full: look again now; otherwise at the interval.
+        SchedulePoll(poll_again_.exchange(false) ? std::chrono::microseconds(0)
+                                                 : std::chrono::microseconds(options_.poll_interval));
+    });
+    std::lock_guard lock(mu_);
+    poll_timer_ = std::move(timer);
+}
+
+void RunWorkers::Poll() {
+    if (!running_) return;
+    const int room = options_.capacity - active_count_.load();
+    if (room <= 0) return;
+    const Micros now = clock_.Now();
+    const int batch = std::min(room, kClaimBatch);
+    auto claimed = store_.ClaimRuns(options_.owner, batch, now, now + options_.lease);
+    if (!claimed) {
+        spdlog::error("claiming runs failed: {} {}", claimed.error().message, claimed.error().detail);
+        return;
+    }
+    if (static_cast<int>(claimed->size()) == batch) poll_again_ = true;
+    for (auto& c : *claimed) {
+        runtime_.Post([this, c = std::move(c)]() mutable { Begin(std::move(c)); });
+    }
+}
+
+void RunWorkers::FailBeforeStart(const ClaimedRun& claimed, const std::string& message) {
+    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), clock_.Now()};
+    auto done = store_.FinishRun(claimed.run.id, o);
+    if (done) events_.Finished(*done);
+}
+
+void RunWorkers::Begin(ClaimedRun claimed) {
+    auto def = definitions_.Get(claimed.automation.definition);
+    if (!def) return FailBeforeStart(claimed, "The automation's definition is invalid: " + def.error().message);
+    auto inputs = ParseJson(claimed.run.inputs);
+    engine::RunStart start;
+    start.flow = claimed.run.flow;
+    if (inputs && inputs->is_object()) start.inputs = inputs->as_object();
+    if (claimed.run.start_payload) {
+        if (auto payload = ParseJson(*claimed.run.start_payload)) start.start = *payload;
+    }
+    start.run["guid"] = claimed.run.guid;
+    start.run["context"] = claimed.run.context;
+    start.run["account"] = json::object{
+        {"guid", claimed.account.guid}, {"externalid", claimed.account.externalid}, {"name", claimed.account.name}};
+    start.call_depth = claimed.run.call_depth;
+
+    auto a = std::make_shared<Active>();
+    a->state = engine_.StartRun(**def, std::move(start));
+    a->def = std::move(*def);
+    a->claimed = std::move(claimed);
+    {
+        std::lock_guard lock(mu_);
+        active_[a->claimed.run.id] = a;
+    }
+    ++active_count_;
+    runs_started_.Add();
+    Advance(a);
+}
+
+void RunWorkers::Advance(const std::shared_ptr<Active>& a) {
+    if (!a->first_step && !a->stop) {
+        // A stop requested through another process reaches this one through the database.
+        auto stop = store_.StopRequested(a->claimed.run.id);
+        if (stop && *stop) a->stop = true;
+    }
+    a->first_step = false;
+    if (a->stop) a->state.RequestStop();
+    auto step = engine_.Step(*a->def, a->state);
+    auto logs = a->state.TakeLogs();
+    if (!logs.empty()) {
+        std::vector<std::string> entries;
+        entries.reserve(logs.size());
+        for (const auto& e : logs) entries.push_back(ToJson(e.ToJson()));
+        if (auto r = store_.AppendRunLogs(a->claimed.run.id, entries); !r) {
+            spdlog::error("run {}: writing its log failed: {}", a->claimed.run.guid, r.error().detail);
+        }
+    }
+    if (step.done()) return Complete(a);
+    Perform(a, std::move(*step.effect));
+}
+
+void RunWorkers::Resume(const std::shared_ptr<Active>& a, engine::EffectResult result) {
+    runtime_.Post([this, a, result = std::move(result)]() mutable {
+        a->state.Resume(std::move(result));
+        Advance(a);
+    });
+}
+
+void RunWorkers::Perform(const std::shared_ptr<Active>& a, engine::Effect effect) {
+    if (auto* sleep = std::get_if<engine::SleepEffect>(&effect)) {
+        const auto delay = std::chrono::microseconds(std::max<Micros>(0, sleep->until - clock_.Now()));
+        std::lock_guard lock(a->mu);
+        a->timer = runtime_.After(delay, [this, a] {
+            a->state.Resume(engine::SleepDone{});
+            Advance(a);
+        });
+        if (a->stop) a->timer->FireNow();
+        return;
+    }
+    if (auto* http = std::get_if<engine::HttpRequestEffect>(&effect)) {
+        if (!http_) {
+            engine::HttpResult r;
+            r.error = engine::TransportError::kNetwork;
+            r.error_message = "outbound HTTP is not available in this server";
+            return Resume(a, std::move(r));
+        }
+        http_->Send(*http, [this, a](engine::HttpResult r) { Resume(a, std::move(r)); });
+        return;
+    }
+    if (std::holds_alternative<engine::ConnectorEffect>(effect)) {
+        engine::HttpResult r;
+        r.error = engine::TransportError::kNetwork;
+        r.error_message = "connectors are not available in this server yet";
+        return Resume(a, std::move(r));
+    }
+    const auto& call = std::get<engine::CallAutomationEffect>(effect);
+    const PartnerId partner_id = a->claimed.account.partner_id;
+    auto fail = [&](std::string message) {
+        engine::CallResult r;
+        r.ok = false;
+        r.error_message = std::move(message);
+        Resume(a, std::move(r));
+    };
+    auto partner = store_.GetPartner(partner_id);
+    if (!partner) return fail("the partner of this account is gone");
+    auto account = store_.FindAccount(partner_id, a->claimed.account.guid);
+    if (!account) return fail("the account is gone");
+    auto target = store_.FindAutomation(partner_id, account->id, call.automation);
+    if (!target) return fail("no automation \"" + call.automation + "\" in this account");
+    RunRequest request;
+    request.context = "call_automation";
+    request.inputs = call.inputs;
+    request.call_depth = call.depth;
+    auto run = runs_.Submit(*partner, *account, *target, request);
+    if (!run) return fail(run.error().message);
+    if (call.async) {
+        engine::CallResult r;
+        r.value = json::object{{"guid", run->guid}, {"status", run->status}, {"context", run->context}};
+        return Resume(a, std::move(r));
+    }
+    runs_.WhenFinished(*run, [this, a](const Run& ended) {
+        engine::CallResult r;
+        r.ok = ended.status == kRunStatusFinished || ended.status == kRunStatusFinishedWithWarnings;
+        if (ended.output) {
+            if (auto v = ParseJson(*ended.output)) r.value = *v;
+        }
+        if (!r.ok) r.error_message = "the called run ended " + ended.status;
+        Resume(a, std::move(r));
+    });
+}
+
+void RunWorkers::Complete(const std::shared_ptr<Active>& a) {
+    const auto& st = a->state;
+    RunOutcome o;
+    o.status = FinalStatus(st.status);
+    o.output = ToJson(st.output);
+    if (st.error) o.error = ErrorJson(st.error->message, st.error->block_id);
+    o.stoptime = clock_.Now();
+    auto done = store_.FinishRun(a->claimed.run.id, o);
+    {
+        std::lock_guard lock(mu_);
+        active_.erase(a->claimed.run.id);
+    }
+    --active_count_;
+    runs_ended_.Add();
+    if (!done) {
+        spdlog::error("run {}: recording its end failed: {}", a->claimed.run.guid, done.error().detail);
+    } else {
+        events_.Finished(*done);
+    }
+    SchedulePoll(std::chrono::microseconds(0));  // a slot is free: the account's next run may start
+}
+
+void RunWorkers::OnStopRequested(std::int64_t run_id) {
+    std::shared_ptr<Active> a;
+    {
+        std::lock_guard lock(mu_);
+        auto it = active_.find(run_id);
+        if (it == active_.end()) return;
+        a = it->second;
+    }
+    a->stop = true;
+    std::lock_guard lock(a->mu);
+    if (a->timer) a->timer->FireNow();  // a sleeping run wakes to stop now
+}
+
+void RunWorkers::RenewLeases() {
+    if (!running_) return;
+    std::vector<std::int64_t> ids;
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& [id, a] : active_) ids.push_back(id);
+    }
+    const Micros now = clock_.Now();
+    if (auto r = store_.RenewLeases(options_.owner, ids, now + options_.lease); !r) {
+        spdlog::error("renewing run leases failed: {}", r.error().detail);
+    }
+    auto next = runtime_.After(std::chrono::microseconds(options_.lease / 3), [this] { RenewLeases(); });
+    std::lock_guard lock(mu_);
+    lease_timer_ = std::move(next);
+}
+
+void RunWorkers::Reap() {
+    if (!running_) return;
+    auto reaped = store_.ReapExpiredLeases(clock_.Now(), options_.max_attempts);
+    if (!reaped) {
+        spdlog::error("reaping lapsed run leases failed: {}", reaped.error().detail);
+    } else if (*reaped > 0) {
+        spdlog::warn("{} runs whose worker was lost went back to the queue (or failed after {} attempts)", *reaped,
+                     options_.max_attempts);
+        SchedulePoll(std::chrono::microseconds(0));
+    }
+    auto next = runtime_.After(std::chrono::microseconds(options_.lease / 2), [this] { Reap(); });
+    std::lock_guard lock(mu_);
+    reap_timer_ = std::move(next);
+}
+
+}  // namespace weft::jobs

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace weft::sqlite {
+
+// Runs a query expected to yield at most one row, read with `read`; not found when there is none.
+template <typename T, typename Bind, typename ReadFn>
+Result<T> QueryOne(Connection& c, std::string_view sql, Bind&& bind, ReadFn&& read, const char* what) {
+    Statement s(c, sql);
+    bind(s);
+    auto row = s.Step();
+    if (!row) return std::move(row).error();
+    if (!*row) return Error::NotFound(std::string(what) + " not found.");
+    return read(s);
+}
+
+template <typename T, typename Bind, typename ReadFn>
+Result<std::vector<T>> QueryAll(Connection& c, std::string_view sql, Bind&& bind, ReadFn&& read) {
+    Statement s(c, sql);
+    bind(s);
+    std::vector<T> out;
+    while (true) {
+        auto row = s.Step();
+        if (!row) return std::move(row).error();
+        if (!*row) return out;
+        out.push_back(read(s));
+    }
+}
+
+inline Result<std::int64_t> Count(Connection& c, std::string_view sql, auto&& bind) {
+    Statement s(c, sql);
+    bind(s);
+    auto row = s.Step();
+    if (!row) return std::move(row).error();
+    return *row ? s.Int(0) : 0;
+}
+
+// A conflict error with the given public message; other errors pass through.
+inline Error ConflictOr(Error e, const char* message) {
+    if (e.code == ErrorCode::kConflict) e.message = message;
+    return e;
+}
+
+}  // namespace weft::sqlite
