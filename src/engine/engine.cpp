@@ -173,7 +173,8 @@ std::optional<Effect> Executor::Apply(const Block& b, Outcome o, Micros started,
             if (!b.id.empty() && b.type != BlockType::kLoop) state_.outputs.get_object()[b.id] = std::move(o.output);
             return std::nullopt;
         case Kind::kEffect:
-            state_.pending = PendingBlock{b.id, attempt, started, std::move(o.input), *o.effect, false, std::nullopt};
+            state_.pending =
+                PendingBlock{b.id, attempt, started, std::move(o.input), *o.effect, false, std::nullopt, 0};
             return o.effect;
         case Kind::kWarning:
             Log(b, started, "warning", o.input, o.output, o.message, attempt, iteration);
@@ -244,7 +245,7 @@ std::optional<Effect> Executor::ResumePending() {
             state_.frames.clear();
             return std::nullopt;
         }
-        if (p.waiting_retry) return std::nullopt;  // unreachable in practice: the retry sleep is re-issued below
+        if (p.waiting_retry) return Effect{SleepEffect{p.block_id, p.retry_until, true}};
         return p.effect;
     }
     EffectResult result = std::move(*p.result);
@@ -258,14 +259,21 @@ std::optional<Effect> Executor::ResumePending() {
         return p.effect;
     }
     Outcome outcome;
-    if (auto* http = std::get_if<HttpResult>(&result)) {
+    const bool wants_http =
+        std::holds_alternative<HttpRequestEffect>(p.effect) || std::holds_alternative<ConnectorEffect>(p.effect);
+    const bool wants_sleep = std::holds_alternative<SleepEffect>(p.effect);
+    if (wants_http != std::holds_alternative<HttpResult>(result) ||
+        wants_sleep != std::holds_alternative<SleepDone>(result)) {
+        outcome = Failed(p.input, "internal error: the effect was answered with a result of another kind");
+    } else if (auto* http = std::get_if<HttpResult>(&result)) {
         const Micros now = engine_.clock().Now();
         if (IsTransient(*http, b->accept_status)) {
             if (auto delay = RetryDelay(b->retry, p.attempt, *http, now)) {
                 Outcome failed = HttpOutcome(*b, p.input, *http);
                 Log(*b, p.started_at, "retrying", p.input, failed.output, failed.message, p.attempt, iteration);
                 p.waiting_retry = true;
-                return Effect{SleepEffect{b->id, now + *delay, true}};
+                p.retry_until = now + *delay;
+                return Effect{SleepEffect{b->id, p.retry_until, true}};
             }
         }
         outcome = HttpOutcome(*b, p.input, std::move(*http));

@@ -202,7 +202,7 @@ std::string Format(Instant t, const date::time_zone* zone, std::string_view fmt)
                 out += std::to_string(static_cast<int>(iw.year()));
                 break;
             case 'Y': {
-                char buf[16];
+                char buf[32];
                 std::snprintf(buf, sizeof buf, "%04ld", year);
                 out += buf;
                 break;
@@ -235,13 +235,13 @@ std::string Format(Instant t, const date::time_zone* zone, std::string_view fmt)
                 out += Two(second);
                 break;
             case 'u': {
-                char buf[16];
+                char buf[32];
                 std::snprintf(buf, sizeof buf, "%06ld", micros);
                 out += buf;
                 break;
             }
             case 'v': {
-                char buf[16];
+                char buf[32];
                 std::snprintf(buf, sizeof buf, "%03ld", micros / 1000);
                 out += buf;
                 break;

@@ -129,7 +129,8 @@ json::value RunState::ToJson() const {
     if (pending) {
         json::object p{{"block_id", pending->block_id},           {"attempt", pending->attempt},
                        {"started_at", pending->started_at},       {"input", pending->input},
-                       {"effect", EffectToJson(pending->effect)}, {"waiting_retry", pending->waiting_retry}};
+                       {"effect", EffectToJson(pending->effect)}, {"waiting_retry", pending->waiting_retry},
+                       {"retry_until", pending->retry_until}};
         if (pending->result) p["result"] = EffectResultToJson(*pending->result);
         o["pending"] = std::move(p);
     }
@@ -205,7 +206,8 @@ Result<RunState> RunState::FromJson(const json::value& v) {
                         Val(po, "input", nullptr),
                         std::move(effect.value()),
                         Bool(po, "waiting_retry"),
-                        std::nullopt};
+                        std::nullopt,
+                        Int(po, "retry_until")};
         if (const auto* r = Get(po, "result")) {
             auto result = EffectResultFromJson(*r);
             if (!result) return result.error();

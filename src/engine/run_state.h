@@ -54,6 +54,7 @@ struct PendingBlock {
     Effect effect;
     bool waiting_retry = false;
     std::optional<EffectResult> result;
+    Micros retry_until = 0;  // while waiting_retry: when to re-issue the effect
 };
 
 struct RunError {

@@ -511,3 +511,34 @@ TEST(EngineTest, UuidAndClockAreInjected) {
 
 }  // namespace
 }  // namespace weft::engine::testing
+
+namespace weft::engine::testing {
+namespace {
+
+TEST(EngineResumeTest, UnansweredEffectsAreReissuedIncludingRetryDelays) {
+    Harness h;
+    h.Load(
+        R"({"flows": {"start": [{"id": "get", "type": "http", "url": "https://x", "retry": {"max_attempts": 2}}]}})");
+    h.state = h.engine->StartRun(*h.def, RunStart{});
+    auto first = h.engine->Step(*h.def, h.state);
+    ASSERT_TRUE(std::holds_alternative<HttpRequestEffect>(*first.effect));
+    h.state.Resume(HttpResult{HttpResponse{503, {}, ""}, TransportError::kNone, {}, std::nullopt});
+    auto wait = h.engine->Step(*h.def, h.state);
+    ASSERT_TRUE(std::holds_alternative<SleepEffect>(*wait.effect));
+    auto wait_again = h.engine->Step(*h.def, h.state);
+    ASSERT_FALSE(wait_again.done());
+    ASSERT_TRUE(std::holds_alternative<SleepEffect>(*wait_again.effect));
+    EXPECT_EQ(std::get<SleepEffect>(*wait_again.effect).until, std::get<SleepEffect>(*wait.effect).until);
+    EXPECT_EQ(h.state.executed_blocks, 1);
+    h.state.Resume(SleepDone{});
+    auto retry = h.engine->Step(*h.def, h.state);
+    ASSERT_TRUE(std::holds_alternative<HttpRequestEffect>(*retry.effect));
+    EXPECT_EQ(std::get<HttpRequestEffect>(*retry.effect).attempt, 2);
+    h.state.Resume(SleepDone{});  // the wrong kind of answer
+    EXPECT_TRUE(h.engine->Step(*h.def, h.state).done());
+    EXPECT_EQ(h.state.status, RunStatus::kFailed);
+    EXPECT_NE(h.state.error->message.find("result of another kind"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace weft::engine::testing
