@@ -8,6 +8,7 @@
 #include "engine/definition_faults.h"
 #include "engine/definition_fields.h"
 #include "engine/definition_validate.h"
+#include "engine/value.h"
 
 namespace weft::engine {
 
@@ -460,7 +461,13 @@ class Parser : private FieldReader {
                         faults_.Add(field("seconds"),
                                     "must be from 0 to " + std::to_string(limits_.max_sleep_seconds) + " seconds");
                     }
-                } else if (s != nullptr && !s->is_string()) {
+                } else if (s != nullptr && s->is_string()) {
+                    const auto secs = ToNumber(*s);
+                    if (secs && (*secs < 0 || *secs > static_cast<double>(limits_.max_sleep_seconds))) {
+                        faults_.Add(field("seconds"),
+                                    "must be from 0 to " + std::to_string(limits_.max_sleep_seconds) + " seconds");
+                    }
+                } else if (s != nullptr) {
                     faults_.Add(field("seconds"), "must be a number of seconds or a template");
                 }
                 if (auto t = TemplateField(obj, "seconds", field("seconds"), true)) b.seconds = std::move(*t);

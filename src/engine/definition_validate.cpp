@@ -1,5 +1,7 @@
 #include "engine/definition_validate.h"
 
+#include "engine/formula.h"
+
 #include <algorithm>
 #include <array>
 #include <set>
@@ -81,6 +83,23 @@ class Validator {
         std::vector<const Reference*> refs;
         CollectReferences(t, refs);
         for (const auto* r : refs) CheckReference(*r, path, self);
+        CheckTimeZones(t, path);
+    }
+
+    // A literal time zone argument can be checked now rather than fail every run.
+    void CheckTimeZones(const ValueTemplate& t, const std::string& path) {
+        std::vector<const FormulaCall*> calls;
+        CollectFormulaCalls(t, calls);
+        for (const auto* call : calls) {
+            const std::size_t zone_arg = call->spec->name == "date" ? 2 : call->spec->name == "date_add" ? 3 : 0;
+            if (zone_arg == 0 || call->args.size() <= zone_arg) continue;
+            const auto* lit = std::get_if<json::value>(&call->args[zone_arg].node);
+            if (lit != nullptr && lit->is_string() && !lit->get_string().empty() &&
+                !IsKnownTimeZone(lit->get_string())) {
+                faults_.Add(path, "unknown time zone '" + std::string(lit->get_string()) + "' in formula '" +
+                                      std::string(call->spec->name) + "'");
+            }
+        }
     }
     void Check(const std::optional<ValueTemplate>& t, const std::string& path, const Block& self) {
         if (t) Check(*t, path, self);

@@ -69,6 +69,9 @@ Result<ValueTemplate> CompileValue(const json::value& v, std::string& error_path
 void CollectReferences(const Template& t, std::vector<const Reference*>& out);
 void CollectReferences(const ValueTemplate& t, std::vector<const Reference*>& out);
 
+// Every formula call (nested ones too), in order of appearance.
+void CollectFormulaCalls(const ValueTemplate& t, std::vector<const FormulaCall*>& out);
+
 // True when a template is exactly one literal (so its value is known at save time).
 const json::value* ConstantValue(const Template& t);
 

@@ -258,7 +258,26 @@ void Collect(const Expr& e, std::vector<const Reference*>& out) {
     }
 }
 
+void CollectCalls(const Expr& e, std::vector<const FormulaCall*>& out) {
+    if (const auto* f = std::get_if<FormulaCall>(&e.node)) {
+        out.push_back(f);
+        for (const auto& a : f->args) CollectCalls(a, out);
+    }
+}
+
 }  // namespace
+
+void CollectFormulaCalls(const ValueTemplate& t, std::vector<const FormulaCall*>& out) {
+    if (const auto* tt = std::get_if<Template>(&t.node)) {
+        for (const auto& p : tt->parts) {
+            if (const auto* e = std::get_if<Expr>(&p)) CollectCalls(*e, out);
+        }
+    } else if (const auto* arr = std::get_if<ValueTemplate::Array>(&t.node)) {
+        for (const auto& e : *arr) CollectFormulaCalls(e, out);
+    } else if (const auto* obj = std::get_if<ValueTemplate::Object>(&t.node)) {
+        for (const auto& kv : *obj) CollectFormulaCalls(kv.second, out);
+    }
+}
 
 std::string_view Template::Text() const {
     if (parts.empty()) return {};

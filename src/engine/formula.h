@@ -39,6 +39,9 @@ std::span<const FormulaSpec> AllFormulas();
 // A formula failure: the message names the formula.
 Error FormulaError(std::string_view formula, std::string message);
 
+// True when `name` is an IANA time zone of the system's tz database.
+bool IsKnownTimeZone(std::string_view name);
+
 // Formula groups, each defined in its own file.
 std::span<const FormulaSpec> TextFormulas();
 std::span<const FormulaSpec> NumberFormulas();

@@ -343,4 +343,12 @@ const FormulaSpec kDate[] = {
 
 std::span<const FormulaSpec> DateFormulas() { return kDate; }
 
+bool IsKnownTimeZone(std::string_view name) {
+    try {
+        return date::locate_zone(name) != nullptr;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 }  // namespace weft::engine

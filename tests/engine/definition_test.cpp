@@ -305,6 +305,20 @@ TEST(DefinitionTest, LoopDepthLimit) {
     EXPECT_TRUE(HasFault(f, path, "loops are nested 17 deep; the loop depth limit is 16"));
 }
 
+TEST(DefinitionTest, LiteralTimeZonesAndSleepTextAreCheckedAtSaveTime) {
+    auto f = FaultsOf(Flow(R"(
+        {"id": "a", "type": "output", "value": "{date: now, 'Y', 'Europe/Atlantis'}"},
+        {"id": "b", "type": "output", "value": {"x": ["{date_add: now, 1, 'day', {trim: 'Mars/Base'}}",
+                                                      "{date_add: now, 1, 'day', 'Nowhere/City'}"]}},
+        {"id": "c", "type": "sleep", "seconds": "7200"},
+        {"id": "ok", "type": "output", "value": "{date: now, 'Y', 'America/Argentina/Buenos_Aires'}"}
+    )"));
+    EXPECT_TRUE(HasFault(f, "flows.start[0].value", "unknown time zone 'Europe/Atlantis' in formula 'date'"));
+    EXPECT_TRUE(HasFault(f, "flows.start[1].value", "unknown time zone 'Nowhere/City' in formula 'date_add'"));
+    EXPECT_TRUE(HasFault(f, "flows.start[2].seconds", "from 0 to 3600 seconds"));
+    EXPECT_EQ(f.count("flows.start[3].value"), 0u);
+}
+
 TEST(DefinitionTest, TemplatedSleepIsCheckedAtRunTime) {
     auto d = ParseDefinitionText(Flow(R"({"id": "s", "type": "sleep", "seconds": "{$.inputs.wait}"})"));
     EXPECT_TRUE(d.ok());
