@@ -27,10 +27,15 @@ describe('src/api/openapi.json', () => {
     it('is OpenAPI 3.1 with relative server / and full paths', () => {
         assert.match(doc.openapi, /^3\.1\.\d+$/);
         assert.deepEqual(doc.servers.map((s) => s.url), ['/']);
+        const automationPaths = (coll) =>
+            ['', '/{blend}', '/{blend}/set-persisted-inputs', '/{blend}/execution-token', '/{blend}/run', '/{blend}/runs',
+                '/{blend}/lastrun', '/{blend}/runs/{run}', '/{blend}/runs/{run}/logs', '/{blend}/runs/{run}/stop',
+                '/{blend}/runs/{run}/retry'].map((s) => `/v1/accounts/{account}/${coll}${s}`);
         assert.deepEqual(Object.keys(doc.paths).sort(), [
-            '/healthz', '/metrics', '/readyz', '/v1/accounts', '/v1/accounts/{account}', '/v1/accounts/{account}/expire',
+            '/healthz', '/metrics', '/readyz', '/v1/accounts', '/v1/accounts/{account}',
+            ...automationPaths('automations'), ...automationPaths('blends'), '/v1/accounts/{account}/expire',
             '/v1/accounts/{account}/users', '/v1/accounts/{account}/users/{user}', '/v1/openapi.json',
-        ]);
+        ].sort());
         assert.ok(!JSON.stringify(doc).includes('_test'), 'the test clock is not part of the public API');
     });
 
@@ -83,8 +88,36 @@ describe('src/api/openapi.json', () => {
     });
 
     it('response objects forbid unknown properties so drift is caught', () => {
-        for (const name of ['Account', 'User', 'PageLinks', 'PageMeta', 'AccountPage', 'UserPage', 'Error', 'Health', 'Ready']) {
+        for (const name of ['Account', 'User', 'PageLinks', 'PageMeta', 'AccountPage', 'UserPage', 'Error', 'Health', 'Ready',
+            'Automation', 'AutomationDetailed', 'AutomationInput', 'AutomationPage', 'ExecutionToken', 'Run', 'RunDetailed',
+            'RunError', 'RunPage', 'RunLogEntry', 'RunLogPage', 'ErrorRunFailed']) {
             assert.equal(doc.components.schemas[name].additionalProperties, false, name);
+        }
+    });
+
+    it('§1 /blends and /automations document the same operations with the same responses', () => {
+        for (const [p, item] of Object.entries(doc.paths)) {
+            if (!p.includes('/blends')) continue;
+            const twin = doc.paths[p.replace('/blends', '/automations')];
+            assert.ok(twin, `${p} has an /automations twin`);
+            for (const m of METHODS) {
+                assert.equal(!!twin[m], !!item[m], `${m} ${p}`);
+                if (!item[m]) continue;
+                assert.deepEqual(Object.keys(twin[m].responses), Object.keys(item[m].responses), `${m} ${p} statuses`);
+                assert.deepEqual(twin[m].responses, item[m].responses, `${m} ${p} responses`);
+            }
+        }
+    });
+
+    it('§7 run responses document Location (202), X-Run-Guid (200) and the 422 run_failed body', () => {
+        for (const coll of ['blends', 'automations']) {
+            const run = doc.paths[`/v1/accounts/{account}/${coll}/{blend}/run`].post;
+            assert.ok(deref(deref(run.responses['202']).headers.Location).required);
+            assert.ok(deref(deref(run.responses['200']).headers['X-Run-Guid']).required);
+            assert.ok(run.responses['422']);
+            assert.equal(run.requestBody.required, false, 'the run body may be empty');
+            const retry = doc.paths[`/v1/accounts/{account}/${coll}/{blend}/runs/{run}/retry`].post;
+            assert.ok(deref(deref(retry.responses['202']).headers.Location).required);
         }
     });
 });

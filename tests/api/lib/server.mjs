@@ -111,6 +111,13 @@ export class WeftServer {
         return this.exit;
     }
 
+    /** SIGKILL (a crash): no graceful shutdown. Resolves with {code, signal}. */
+    async kill() {
+        this.agent.destroy();
+        if (!this.exit) this.child.kill('SIGKILL');
+        return this.exited;
+    }
+
     log() {
         return tail(this.logPath, 60);
     }
@@ -141,9 +148,11 @@ export class WeftServer {
 
     // ---- CLI (works while the server runs) ----
 
-    async createPartner({ name, rateLimit } = {}) {
+    async createPartner({ name, rateLimit, queueCap, concurrency } = {}) {
         const args = ['partner', 'create', '--data', this.dataDir, '--name', name ?? `partner-${++this.partnerSeq}`, '--json'];
         if (rateLimit !== undefined) args.push('--rate-limit', String(rateLimit));
+        if (queueCap !== undefined) args.push('--queue-cap', String(queueCap));
+        if (concurrency !== undefined) args.push('--concurrency', String(concurrency));
         const p = parseJsonOutput(await runWeftOk(args), 'partner create');
         if (!Number.isInteger(p.app_id) || typeof p.api_key !== 'string' || typeof p.guid !== 'string') {
             throw new Error(`partner create printed ${JSON.stringify(p)}`);
