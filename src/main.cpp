@@ -123,6 +123,7 @@ int Serve(const cli::Settings& s) {
     deps.automations = &automations;
     deps.runs = &runs;
     deps.sync_timeout = std::chrono::seconds(s.Int("sync_timeout", 1, 3600));
+    deps.trigger_max_body = static_cast<std::size_t>(s.Int("trigger_max_body_bytes", 1, 1LL << 30));
     api::RegisterRoutes(router, deps);
 
     http::Server server(opts, router, metrics);

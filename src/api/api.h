@@ -32,6 +32,7 @@ struct ApiDeps {
     RunService* runs = nullptr;
     AsyncRuntime* runtime = nullptr;
     std::chrono::milliseconds sync_timeout{55'000};  // how long a sync run call waits before answering 202
+    std::size_t trigger_max_body = 64 * 1024;        // payload limit of triggered calls (413 beyond)
 };
 
 // The one route table: every method and path Weft serves.

@@ -4,14 +4,19 @@
 
 namespace weft::api {
 
-namespace {
-
 void SetRateHeaders(http::Response& resp, const RateDecision& d) {
     resp.SetHeader("x-ratelimit-limit", std::to_string(d.limit));
     resp.SetHeader("x-ratelimit-remaining", std::to_string(d.remaining));
 }
 
-}  // namespace
+Result<http::Response> RateLimited(const RateDecision& d) {
+    Error e{ErrorCode::kRateLimited,
+            "Rate limit exceeded: at most " + std::to_string(d.limit) + " calls per minute. Retry after " +
+                std::to_string(d.retry_after) + " seconds.",
+            {},
+            {}};
+    return e;
+}
 
 http::Response JsonBody(int status, const json::value& body) { return http::JsonResponse(status, ToJson(body)); }
 

@@ -31,6 +31,10 @@ http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn);
 // from the context before returning: the request may be gone by the time it replies.
 http::Handler AsyncPartnerRoute(ApiDeps& deps, AsyncPartnerHandler fn);
 
+void SetRateHeaders(http::Response& resp, const RateDecision& d);
+// The 429 error of a refused call (the caller adds retry-after and the rate headers).
+Result<http::Response> RateLimited(const RateDecision& d);
+
 http::Response JsonBody(int status, const json::value& body);
 http::Response NoContent();
 

@@ -4,6 +4,7 @@
 #include "api/partner_call.h"
 #include "api/runs.h"
 #include "api/system.h"
+#include "api/widgets.h"
 
 namespace weft::api {
 
@@ -58,6 +59,12 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
         r.Add("GET", one + "/runs/{run}/logs", kDb, partner(RunLogs));
         r.Add("POST", one + "/runs/{run}/stop", kDb, partner(StopRun));
         r.Add("POST", one + "/runs/{run}/retry", kDb, partner(RetryRun));
+    }
+
+    // Section 8: triggered automations.
+    for (const char* method : {"GET", "POST"}) {
+        r.Add(method, "/v1/widgets/{blend}", kDb,
+              [&d](auto& req, auto& params, auto respond) { TriggerWidget(d, req, params, std::move(respond)); });
     }
 }
 

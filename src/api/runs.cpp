@@ -18,17 +18,31 @@ std::string RunUrl(const std::string& base, const Account& account, const Run& r
     return base + "/v1/accounts/" + account.guid + "/blends/" + run.automation_guid + "/runs/" + run.guid;
 }
 
-http::Response Accepted(const Run& run, const std::string& location) {
+}  // namespace
+
+http::Response AcceptedRun(const Run& run, const std::string& location) {
     http::Response r = JsonBody(202, RunView(run, false));
     r.SetHeader("Location", location);
     return r;
 }
 
-// The answer to a sync call whose run has ended: its output, or 422 run_failed with the run.
-http::Response Outcome(const Run& run, const std::string& request_id) {
+http::Response RunOutcome(const Run& run, const std::string& request_id, bool use_output_response) {
     if (run.status == kRunStatusFinished || run.status == kRunStatusFinishedWithWarnings) {
         http::Response r;
         r.body = run.output ? *run.output : "{}";
+        if (use_output_response && run.response) {
+            if (auto resp = ParseJson(*run.response); resp && resp->is_object()) {
+                const auto& o = resp->as_object();
+                if (const auto* st = o.if_contains("status"); st && st->is_int64()) {
+                    r.status = static_cast<int>(st->as_int64());
+                }
+                if (const auto* hs = o.if_contains("headers"); hs && hs->is_object()) {
+                    for (const auto& [k, v] : hs->as_object()) {
+                        if (v.is_string()) r.SetHeader(std::string(k), std::string(v.as_string()));
+                    }
+                }
+            }
+        }
         r.SetHeader("X-Run-Guid", run.guid);
         return r;
     }
@@ -47,6 +61,25 @@ http::Response Outcome(const Run& run, const std::string& request_id) {
     r.SetHeader("X-Run-Guid", run.guid);
     return r;
 }
+
+void AwaitRun(ApiDeps& deps, const Run& run, const std::string& location,
+              std::function<http::Response(const Run&)> outcome, std::function<void(http::Response)> answer) {
+    // Whichever comes first, the end of the run or the sync timeout, answers; the other finds it answered.
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    auto shared_answer = std::make_shared<std::function<void(http::Response)>>(std::move(answer));
+    auto timer = deps.runtime->After(deps.sync_timeout, [once, shared_answer, &deps, run, location] {
+        if (once->exchange(true)) return;
+        auto fresh = deps.store.GetRunById(run.id);
+        (*shared_answer)(AcceptedRun(fresh ? *fresh : run, location));
+    });
+    deps.runs->WhenFinished(run, [once, shared_answer, timer, outcome = std::move(outcome)](const Run& ended) {
+        if (once->exchange(true)) return;
+        timer->Cancel();
+        (*shared_answer)(outcome(ended));
+    });
+}
+
+namespace {
 
 Result<Run> PathRun(ApiDeps& deps, CallContext& ctx, const Automation& b) {
     return deps.runs->Find(ctx.partner.app_id, b, ctx.params.at("run"));
@@ -89,24 +122,13 @@ void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
     auto run = deps.runs->Submit(ctx.partner, *ctx.account, *b, request);
     if (!run) return reply(std::move(run).error());
     const std::string location = RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *run);
-    if (async) return reply(Accepted(*run, location));
-    if (run->Final()) return reply(Outcome(*run, ctx.req.request_id));
+    if (async) return reply(AcceptedRun(*run, location));
+    if (run->Final()) return reply(RunOutcome(*run, ctx.req.request_id, false));
 
-    // Wait for the outcome without holding a thread: whichever comes first, the end of the run or the sync
-    // timeout, answers; the other finds the reply already given.
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    auto shared_reply = std::make_shared<Reply>(std::move(reply));
-    auto timer = deps.runtime->After(deps.sync_timeout,
-                                     [once, shared_reply, &deps, run = *run, location, partner = ctx.partner.app_id] {
-                                         if (once->exchange(true)) return;
-                                         auto fresh = deps.store.GetRunById(run.id);
-                                         (*shared_reply)(Accepted(fresh ? *fresh : run, location));
-                                     });
-    deps.runs->WhenFinished(*run, [once, shared_reply, timer, request_id = ctx.req.request_id](const Run& ended) {
-        if (once->exchange(true)) return;
-        timer->Cancel();
-        (*shared_reply)(Outcome(ended, request_id));
-    });
+    const std::string request_id = ctx.req.request_id;
+    AwaitRun(
+        deps, *run, location, [request_id](const Run& ended) { return RunOutcome(ended, request_id, false); },
+        [reply = std::move(reply)](http::Response r) { reply(std::move(r)); });
 }
 
 Result<http::Response> ListRuns(ApiDeps& deps, CallContext& ctx) {
@@ -198,7 +220,7 @@ Result<http::Response> RetryRun(ApiDeps& deps, CallContext& ctx) {
     if (!run) return std::move(run).error();
     auto retried = deps.runs->Retry(ctx.partner, *ctx.account, *b, *run);
     if (!retried) return std::move(retried).error();
-    return Accepted(*retried, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *retried));
+    return AcceptedRun(*retried, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *retried));
 }
 
 }  // namespace weft::api

@@ -25,6 +25,7 @@ const std::vector<SettingDef>& AllSettings() {
         {"shutdown_timeout", "10", "Seconds in-flight requests get to finish on SIGTERM/SIGINT", false},
         {"access_log", "true", "One structured log line per request (true/false)", false},
         {"log_level", "info", "trace, debug, info, warn, error or off", false},
+        {"trigger_max_body_bytes", "65536", "Largest payload of a triggered call on /v1/widgets (413 beyond)", false},
         {"sync_timeout", "55", "Seconds a sync run call waits for the outcome before answering 202", false},
         {"run_lease", "30",
          "Seconds a worker's claim on a run lasts without renewal (a lost worker's runs wait this long)", false},

@@ -111,6 +111,7 @@ struct Run {
     std::optional<std::string> start_payload;
     std::optional<std::string> output;
     std::optional<std::string> error;
+    std::optional<std::string> response;  // {"status", "headers"} set by an output block, for triggered calls
     int attempt = 1;
     int call_depth = 0;
     std::optional<std::string> idempotency_key;

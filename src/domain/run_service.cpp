@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 
+#include "core/crypto.h"
 #include "core/ids.h"
 
 namespace weft {
@@ -61,6 +62,21 @@ Result<Run> RunService::Last(PartnerId partner, const Automation& automation) {
     if (!page) return std::move(page).error();
     if (page->items.empty()) return Error::NotFound("The automation has no runs yet.");
     return std::move(page->items.front());
+}
+
+Result<RunService::TriggerTarget> RunService::ResolveTrigger(std::string_view key, std::string_view token) {
+    const Error refused = Error::NotFound("No triggered automation answers at this address with this token.");
+    if (key.empty() || token.empty()) return refused;
+    auto candidates = store_.FindAutomationsByKey(key);
+    if (!candidates) return std::move(candidates).error();
+    for (auto& c : *candidates) {
+        if (!ConstantTimeEquals(token, c.automation.execution_token)) continue;
+        if (c.automation.run_mode != "triggered") return refused;
+        auto partner = store_.GetPartner(c.account.partner_id);
+        if (!partner) return std::move(partner).error();
+        return TriggerTarget{std::move(*partner), std::move(c.account), std::move(c.automation)};
+    }
+    return refused;
 }
 
 void RunService::WhenFinished(const Run& run, RunEvents::FinishedFn fn) {

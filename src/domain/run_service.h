@@ -49,6 +49,15 @@ class RunService {
         return store_.ListRunLogs(partner, run.id, page);
     }
 
+    // The triggered automation (API.md section 8) that `key` (guid or name) and `token` designate. Every kind of
+    // refusal (unknown key, wrong token, run_mode not `triggered`) is the same not_found.
+    struct TriggerTarget {
+        Partner partner;
+        Account account;
+        Automation automation;
+    };
+    Result<TriggerTarget> ResolveTrigger(std::string_view key, std::string_view token);
+
     // Calls fn once when the run has ended (at once when it already has).
     void WhenFinished(const Run& run, RunEvents::FinishedFn fn);
 

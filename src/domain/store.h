@@ -52,7 +52,14 @@ struct RunOutcome {
     std::string status;
     std::optional<std::string> output;
     std::optional<std::string> error;
+    std::optional<std::string> response;
     Micros stoptime = 0;
+};
+
+// An automation with the account it belongs to.
+struct AccountAutomation {
+    Automation automation;
+    Account account;
 };
 
 // The storage port. Implementations: SQLite (embedded default) and PostgreSQL (scale-out).
@@ -109,6 +116,9 @@ class Store {
                                                      const PageRequest& page) = 0;
     // Writes every field of `automation` (found by its id within the account).
     virtual Result<Automation> SaveAutomation(PartnerId partner, const Automation& automation) = 0;
+    // Automations of any partner whose guid, or else name, is `key` (triggered URLs carry no partner; the
+    // execution token decides which one, if any, is meant).
+    virtual Result<std::vector<AccountAutomation>> FindAutomationsByKey(std::string_view key) = 0;
     // Removes the automation with its runs; its queued runs are cancelled with it.
     virtual Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) = 0;
 

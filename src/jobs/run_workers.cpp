@@ -125,7 +125,7 @@ void RunWorkers::Poll() {
 }
 
 void RunWorkers::FailBeforeStart(const ClaimedRun& claimed, const std::string& message) {
-    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), clock_.Now()};
+    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt, clock_.Now()};
     auto done = store_.FinishRun(claimed.run.id, o);
     if (done) events_.Finished(*done);
 }
@@ -257,6 +257,12 @@ void RunWorkers::Complete(const std::shared_ptr<Active>& a) {
     o.status = FinalStatus(st.status);
     o.output = ToJson(st.output);
     if (st.error) o.error = ErrorJson(st.error->message, st.error->block_id);
+    if (st.response_status || !st.response_headers.empty()) {
+        json::object response;
+        response["status"] = st.response_status ? json::value(*st.response_status) : json::value(nullptr);
+        response["headers"] = st.response_headers;
+        o.response = ToJson(response);
+    }
     o.stoptime = clock_.Now();
     auto done = store_.FinishRun(a->claimed.run.id, o);
     {

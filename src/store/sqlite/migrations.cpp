@@ -77,6 +77,7 @@ CREATE TABLE automations (
     updated_at         INTEGER NOT NULL,
     UNIQUE (account_id, name)
 );
+CREATE INDEX automations_by_name ON automations(name);
 CREATE TABLE runs (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id         INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -89,6 +90,7 @@ CREATE TABLE runs (
     start_payload      TEXT,
     output             TEXT,
     error              TEXT,
+    response           TEXT,
     attempt            INTEGER NOT NULL DEFAULT 1,
     call_depth         INTEGER NOT NULL DEFAULT 0,
     idempotency_key    TEXT,

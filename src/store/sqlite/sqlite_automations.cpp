@@ -133,6 +133,39 @@ Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automati
     });
 }
 
+Result<std::vector<AccountAutomation>> SqliteStore::FindAutomationsByKey(std::string_view key) {
+    // kColumns with the account's columns appended (24..32).
+    std::string select(kColumns);
+    select.replace(select.find(" FROM automations"), 0,
+                   ", a.id, a.partner_id, a.guid, a.externalid, a.name, a.expired, a.expired_at, a.created_at, "
+                   "a.updated_at");
+    auto read = [](const Statement& s) {
+        AccountAutomation out;
+        out.automation = ReadAutomation(s);
+        Account& a = out.account;
+        a.id = s.Int(24);
+        a.partner_id = s.Int(25);
+        a.guid = s.Text(26);
+        a.externalid = s.Text(27);
+        a.name = s.Text(28);
+        a.expired = s.Int(29) != 0;
+        a.expired_at = s.OptInt(30);
+        a.created_at = s.Int(31);
+        a.updated_at = s.Int(32);
+        return out;
+    };
+    return db_->Read([&](Connection& c) -> Result<std::vector<AccountAutomation>> {
+        if (LooksLikeGuid(key)) {
+            auto by_guid = sqlite::QueryAll<AccountAutomation>(
+                c, select + "WHERE b.guid = ?", [&](Statement& s) { s.Bind(key); }, read);
+            if (!by_guid || !by_guid->empty()) return by_guid;
+        }
+        // Names are unique per account only; the caller's token picks one. Bounded: tokens are compared to each.
+        return sqlite::QueryAll<AccountAutomation>(
+            c, select + "WHERE b.name = ? ORDER BY b.id LIMIT 1000", [&](Statement& s) { s.Bind(key); }, read);
+    });
+}
+
 Status SqliteStore::DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) {
     return db_->Write([&](Connection& c) -> Status {
         Statement s(c,

@@ -15,7 +15,8 @@ namespace {
 constexpr const char* kColumns =
     "SELECT r.id, r.account_id, r.automation_id, r.guid, b.guid, r.status, r.context, r.flow, r.inputs, "
     "r.start_payload, r.output, r.error, r.attempt, r.call_depth, r.idempotency_key, r.schedule_starttime, "
-    "r.starttime, r.stoptime, r.created_at, r.updated_at FROM runs r JOIN automations b ON b.id = r.automation_id "
+    "r.starttime, r.stoptime, r.created_at, r.updated_at, r.response FROM runs r JOIN automations b ON b.id = "
+    "r.automation_id "
     "JOIN accounts a ON a.id = r.account_id ";
 
 // Claims look at this many queued runs at most per call: enough to see past a few saturated accounts.
@@ -43,6 +44,7 @@ Run ReadRun(const Statement& s) {
     r.stoptime = s.OptInt(17);
     r.created_at = s.Int(18);
     r.updated_at = s.Int(19);
+    r.response = s.OptText(20);
     return r;
 }
 
@@ -280,10 +282,11 @@ Result<Page<std::string>> SqliteStore::ListRunLogs(PartnerId partner, std::int64
 
 Result<Run> SqliteStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
     return db_->Write([&](Connection& c) -> Result<Run> {
-        Statement s(c,
-                    "UPDATE runs SET status = ?, output = ?, error = ?, stoptime = ?, lease_owner = NULL, "
-                    "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')");
-        s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
+        Statement s(
+            c,
+            "UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, lease_owner = NULL, "
+            "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')");
+        s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
         if (auto r = s.Run(); !r) return std::move(r).error();
         Statement last(c,
                        "UPDATE automations SET last_run_at = (SELECT starttime FROM runs WHERE id = ?1) "

@@ -52,6 +52,7 @@ class SqliteStore final : public Store {
     Result<Page<Automation>> ListAutomations(PartnerId partner, std::int64_t account_id,
                                              const PageRequest& page) override;
     Result<Automation> SaveAutomation(PartnerId partner, const Automation& automation) override;
+    Result<std::vector<AccountAutomation>> FindAutomationsByKey(std::string_view key) override;
     Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) override;
 
     Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) override;
