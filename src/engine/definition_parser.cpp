@@ -8,6 +8,7 @@
 #include "engine/definition_faults.h"
 #include "engine/definition_fields.h"
 #include "engine/definition_validate.h"
+#include "engine/http_policy.h"
 #include "engine/value.h"
 
 namespace weft::engine {
@@ -429,7 +430,13 @@ class Parser : private FieldReader {
                 } else {
                     b.method = ValueTemplate{json::value("GET")};
                 }
-                if (auto t = TemplateField(obj, "url", field("url"), true, true)) b.url = std::move(*t);
+                if (auto t = TemplateField(obj, "url", field("url"), true, true)) {
+                    b.url = std::move(*t);
+                    const auto* lit = std::get_if<json::value>(&b.url.node);
+                    if (lit != nullptr && !IsHttpUrl(lit->get_string())) {
+                        faults_.Add(field("url"), "must start with http:// or https://");
+                    }
+                }
                 b.query = ObjectTemplate(obj, "query", field("query"));
                 b.request_headers = ObjectTemplate(obj, "headers", field("headers"));
                 b.body_value = TemplateField(obj, "body", field("body"), false);

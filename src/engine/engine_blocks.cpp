@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "engine/conditions.h"
@@ -351,7 +352,14 @@ Executor::Outcome Executor::ExecuteHttp(const Block& b) {
     for (const auto& [k, v] : e.headers) hdrs[k] = v;
     json::object input{{"method", e.method}, {"url", e.url}, {"headers", std::move(hdrs)}, {"body", body}};
     if (!e.datasource.empty()) input["datasource"] = e.datasource;
-    if (ToText(url.value()).empty()) return Failed(input, "url: the URL is empty");
+    const std::string url_text = ToText(url.value());
+    if (!IsHttpUrl(url_text)) {
+        return Failed(input, "url: '" + url_text + "' is not an http:// or https:// URL");
+    }
+    static constexpr std::array kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
+    if (std::find(kMethods.begin(), kMethods.end(), e.method) == kMethods.end()) {
+        return Failed(input, "method: '" + e.method + "' is not an HTTP method");
+    }
     return {Outcome::Kind::kEffect, std::move(input), nullptr, {}, Effect{std::move(e)}};
 }
 

@@ -44,6 +44,11 @@ const std::string* FindHeader(const HeaderList& headers, std::string_view name) 
 
 }  // namespace
 
+bool IsHttpUrl(std::string_view url) {
+    const std::string start = Lower(std::string(url.substr(0, 8)));
+    return start.starts_with("http://") || start.starts_with("https://");
+}
+
 std::string AppendQuery(const std::string& url, const json::value& query) {
     if (!query.is_object() || query.get_object().empty()) return url;
     std::string out = url;

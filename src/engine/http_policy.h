@@ -14,6 +14,9 @@ namespace weft::engine {
 
 // The non-I/O half of HTTP blocks: building the request, judging the response, deciding retries.
 
+// True when `url` starts with http:// or https:// (any case).
+bool IsHttpUrl(std::string_view url);
+
 // `url` with `query` appended (url-encoded; list values repeat the key; null values are skipped).
 std::string AppendQuery(const std::string& url, const json::value& query);
 

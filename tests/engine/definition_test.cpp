@@ -285,6 +285,11 @@ TEST(DefinitionTest, LoopSleepAndOtherFaults) {
     EXPECT_TRUE(HasFault(f, "flows.start[7].params", "must be an object"));
     EXPECT_TRUE(HasFault(f, "flows.start[8].url", "is required"));
     EXPECT_TRUE(HasFault(f, "flows.start[8].query", "must be an object"));
+    auto u = FaultsOf(Flow(R"({"id": "h", "type": "http", "url": "ftp://files.example.com"},
+                              {"id": "ok1", "type": "http", "url": "HTTPS://x.example.com"},
+                              {"id": "ok2", "type": "http", "url": "{$.inputs.base}/path"})"));
+    EXPECT_TRUE(HasFault(u, "flows.start[0].url", "must start with http:// or https://"));
+    EXPECT_EQ(u.size(), 1u);
 }
 
 std::string NestedLoops(int depth) {

@@ -353,6 +353,17 @@ TEST(EngineTest, GivesUpAfterMaxAttemptsAndNeverRetriesClientErrors) {
     EXPECT_EQ(h3.effects.size(), 1u);
 }
 
+TEST(EngineTest, HttpBlockChecksTemplatedUrlAndMethod) {
+    Harness h;
+    h.Load(Def(R"({"id": "get", "type": "http", "method": "{$.inputs.m}", "url": "{$.inputs.u}"})"));
+    EXPECT_EQ(h.Run(json::object{{"m", "get"}, {"u", "file:///etc/passwd"}}).error->message,
+              "url: 'file:///etc/passwd' is not an http:// or https:// URL");
+    EXPECT_EQ(h.Run(json::object{{"m", "brew"}, {"u", "https://x"}}).error->message,
+              "method: 'BREW' is not an HTTP method");
+    EXPECT_EQ(h.Run(json::object{{"m", "delete"}, {"u", "https://x"}}).status, RunStatus::kFinished);
+    EXPECT_TRUE(h.effects.size() == 1u);
+}
+
 TEST(EngineTest, ConnectorBlock) {
     Harness h;
     h.Load(Def(R"({"id": "send", "type": "connector", "connector": "slack", "endpoint": "post_message",
