@@ -23,6 +23,7 @@
 #include "jobs/definition_cache.h"
 #include "jobs/engine_checker.h"
 #include "jobs/run_workers.h"
+#include "jobs/scheduler.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace weft {
@@ -138,9 +139,13 @@ int Serve(const cli::Settings& s) {
     const std::uint16_t bound = server.Listen();
     spdlog::info("weft listening on {}:{} (database {})", host, bound,
                  s.Str("database").empty() ? s.Str("data") + "/weft.db" : s.Str("database"));
+    jobs::Scheduler scheduler(*store, *clock, server.runtime(), checker, run_events, metrics,
+                              std::chrono::milliseconds(s.Int("scheduler_tick_ms", 10, 60000)));
     workers.Start();
+    scheduler.Start();
     if (!s.Str("port_file").empty()) WritePortFile(s.Str("port_file"), bound);
     server.Run();
+    scheduler.Stop();
     workers.Stop();
     spdlog::info("weft stopped");
     return 0;

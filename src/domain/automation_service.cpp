@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/time_format.h"
+#include "domain/schedule.h"
 
 namespace weft {
 
@@ -136,6 +137,11 @@ Result<Automation> AutomationService::Apply(Automation b, const AutomationInput&
         errors["definition"].push_back("is required");
     }
     if (!errors.empty()) return Error::Validation(std::move(errors));
+    // Re-arm the schedule only when something it depends on changed: a rename must not re-fire a one-off.
+    if (creating || in.schedule_start_at || in.schedule_stop_at || in.schedule_interval || in.schedule_timezone ||
+        in.state || in.definition) {
+        b.next_fire_at = FirstTick(b, clock_.Now());
+    }
     return b;
 }
 

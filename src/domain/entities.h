@@ -84,6 +84,7 @@ struct Automation {
     std::string execution_token;
     bool setup_complete = false;
     std::optional<Micros> last_run_at;
+    std::optional<Micros> next_fire_at;  // the schedule's next tick (UTC); null when nothing is scheduled
     Micros created_at = 0;
     Micros updated_at = 0;
 };

@@ -62,6 +62,12 @@ struct AccountAutomation {
     Account account;
 };
 
+enum class FireOutcome { kFired, kSkippedOverlap, kQueueFull, kStale, kAdvanced };
+struct FireResult {
+    FireOutcome outcome = FireOutcome::kStale;
+    std::optional<Run> run;
+};
+
 // The storage port. Implementations: SQLite (embedded default) and PostgreSQL (scale-out).
 //
 // Every method is blocking and thread-safe: callers run it on the blocking pool, never on an I/O thread.
@@ -121,6 +127,15 @@ class Store {
     virtual Result<std::vector<AccountAutomation>> FindAutomationsByKey(std::string_view key) = 0;
     // Removes the automation with its runs; its queued runs are cancelled with it.
     virtual Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) = 0;
+
+    // --- Schedules ---
+    // Scheduled, available automations of non-expired accounts whose next tick is at or before `now`.
+    virtual Result<std::vector<AccountAutomation>> DueSchedules(Micros now, int limit) = 0;
+    // In one transaction: when the automation's next tick is still `tick` (else kStale: fired elsewhere), move
+    // it to `next`, and queue `run` unless the automation's previous scheduled run is still queued or running
+    // (kSkippedOverlap) or the account's queue is full (kQueueFull). Without a run the tick is only advanced.
+    virtual Result<FireResult> FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
+                                            const std::optional<Run>& run, int queue_cap) = 0;
 
     // --- Runs and the queue ---
     // Creates the run as `queued` in the transaction that checks the account's queue cap: it is durable

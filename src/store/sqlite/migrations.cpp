@@ -73,10 +73,12 @@ CREATE TABLE automations (
     execution_token    TEXT NOT NULL,
     setup_complete     INTEGER NOT NULL DEFAULT 0,
     last_run_at        INTEGER,
+    next_fire_at       INTEGER,
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
     UNIQUE (account_id, name)
 );
+CREATE INDEX automations_due ON automations(next_fire_at) WHERE next_fire_at IS NOT NULL;
 CREATE INDEX automations_by_name ON automations(name);
 CREATE TABLE runs (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,

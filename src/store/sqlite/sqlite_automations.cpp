@@ -14,7 +14,8 @@ constexpr const char* kColumns =
     "SELECT b.id, b.account_id, b.guid, b.name, b.short_description, b.description, b.icon, b.icon2, b.icon3, "
     "b.state, b.run_mode, b.schedule_start_at, b.schedule_stop_at, b.schedule_interval, b.schedule_timezone, "
     "b.definition, b.template_guid, b.template_version, b.persisted_inputs, b.execution_token, b.setup_complete, "
-    "b.last_run_at, b.created_at, b.updated_at FROM automations b JOIN accounts a ON a.id = b.account_id ";
+    "b.last_run_at, b.created_at, b.updated_at, b.next_fire_at FROM automations b JOIN accounts a ON a.id = "
+    "b.account_id ";
 
 Automation ReadAutomation(const Statement& s) {
     Automation b;
@@ -42,6 +43,7 @@ Automation ReadAutomation(const Statement& s) {
     b.last_run_at = s.OptInt(21);
     b.created_at = s.Int(22);
     b.updated_at = s.Int(23);
+    b.next_fire_at = s.OptInt(24);
     return b;
 }
 
@@ -51,7 +53,7 @@ void BindFields(Statement& s, const Automation& b) {
     s.Bind(b.state).Bind(b.run_mode).Bind(b.schedule_start_at).Bind(b.schedule_stop_at).Bind(b.schedule_interval);
     s.Bind(b.schedule_timezone).Bind(b.definition).Bind(b.template_guid).Bind(b.template_version);
     s.Bind(b.persisted_inputs).Bind(b.execution_token).Bind(b.setup_complete).Bind(b.last_run_at);
-    s.Bind(b.updated_at);
+    s.Bind(b.updated_at).Bind(b.next_fire_at);
 }
 
 Result<Automation> GetById(Connection& c, PartnerId partner, std::int64_t account_id, std::int64_t id) {
@@ -74,8 +76,8 @@ Result<Automation> SqliteStore::CreateAutomation(PartnerId partner, const Automa
                     "INSERT INTO automations (name, short_description, description, icon, icon2, icon3, state, "
                     "run_mode, schedule_start_at, schedule_stop_at, schedule_interval, schedule_timezone, definition, "
                     "template_guid, template_version, persisted_inputs, execution_token, setup_complete, last_run_at, "
-                    "updated_at, account_id, guid, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    "updated_at, next_fire_at, account_id, guid, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         BindFields(s, b);
         s.Bind(b.account_id).Bind(b.guid).Bind(b.created_at);
         if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
@@ -118,13 +120,14 @@ Result<Page<Automation>> SqliteStore::ListAutomations(PartnerId partner, std::in
 
 Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automation& b) {
     return db_->Write([&](Connection& c) -> Result<Automation> {
-        Statement s(c,
-                    "UPDATE automations SET name = ?, short_description = ?, description = ?, icon = ?, icon2 = ?, "
-                    "icon3 = ?, state = ?, run_mode = ?, schedule_start_at = ?, schedule_stop_at = ?, "
-                    "schedule_interval = ?, schedule_timezone = ?, definition = ?, template_guid = ?, "
-                    "template_version = ?, persisted_inputs = ?, execution_token = ?, setup_complete = ?, "
-                    "last_run_at = ?, updated_at = ? WHERE id = ? AND account_id = ? AND account_id IN "
-                    "(SELECT id FROM accounts WHERE partner_id = ?)");
+        Statement s(
+            c,
+            "UPDATE automations SET name = ?, short_description = ?, description = ?, icon = ?, icon2 = ?, "
+            "icon3 = ?, state = ?, run_mode = ?, schedule_start_at = ?, schedule_stop_at = ?, "
+            "schedule_interval = ?, schedule_timezone = ?, definition = ?, template_guid = ?, "
+            "template_version = ?, persisted_inputs = ?, execution_token = ?, setup_complete = ?, "
+            "last_run_at = ?, updated_at = ?, next_fire_at = ? WHERE id = ? AND account_id = ? AND account_id IN "
+            "(SELECT id FROM accounts WHERE partner_id = ?)");
         BindFields(s, b);
         s.Bind(b.id).Bind(b.account_id).Bind(partner);
         if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
@@ -133,36 +136,88 @@ Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automati
     });
 }
 
-Result<std::vector<AccountAutomation>> SqliteStore::FindAutomationsByKey(std::string_view key) {
-    // kColumns with the account's columns appended (24..32).
+namespace {
+
+// kColumns with the account's columns appended (25..33).
+std::string WithAccountColumns() {
     std::string select(kColumns);
     select.replace(select.find(" FROM automations"), 0,
                    ", a.id, a.partner_id, a.guid, a.externalid, a.name, a.expired, a.expired_at, a.created_at, "
                    "a.updated_at");
-    auto read = [](const Statement& s) {
-        AccountAutomation out;
-        out.automation = ReadAutomation(s);
-        Account& a = out.account;
-        a.id = s.Int(24);
-        a.partner_id = s.Int(25);
-        a.guid = s.Text(26);
-        a.externalid = s.Text(27);
-        a.name = s.Text(28);
-        a.expired = s.Int(29) != 0;
-        a.expired_at = s.OptInt(30);
-        a.created_at = s.Int(31);
-        a.updated_at = s.Int(32);
-        return out;
-    };
+    return select;
+}
+
+AccountAutomation ReadWithAccount(const Statement& s) {
+    AccountAutomation out;
+    out.automation = ReadAutomation(s);
+    Account& a = out.account;
+    a.id = s.Int(25);
+    a.partner_id = s.Int(26);
+    a.guid = s.Text(27);
+    a.externalid = s.Text(28);
+    a.name = s.Text(29);
+    a.expired = s.Int(30) != 0;
+    a.expired_at = s.OptInt(31);
+    a.created_at = s.Int(32);
+    a.updated_at = s.Int(33);
+    return out;
+}
+
+}  // namespace
+
+Result<std::vector<AccountAutomation>> SqliteStore::FindAutomationsByKey(std::string_view key) {
+    const std::string select = WithAccountColumns();
     return db_->Read([&](Connection& c) -> Result<std::vector<AccountAutomation>> {
         if (LooksLikeGuid(key)) {
             auto by_guid = sqlite::QueryAll<AccountAutomation>(
-                c, select + "WHERE b.guid = ?", [&](Statement& s) { s.Bind(key); }, read);
+                c, select + "WHERE b.guid = ?", [&](Statement& s) { s.Bind(key); }, ReadWithAccount);
             if (!by_guid || !by_guid->empty()) return by_guid;
         }
         // Names are unique per account only; the caller's token picks one. Bounded: tokens are compared to each.
         return sqlite::QueryAll<AccountAutomation>(
-            c, select + "WHERE b.name = ? ORDER BY b.id LIMIT 1000", [&](Statement& s) { s.Bind(key); }, read);
+            c, select + "WHERE b.name = ? ORDER BY b.id LIMIT 1000", [&](Statement& s) { s.Bind(key); },
+            ReadWithAccount);
+    });
+}
+
+Result<std::vector<AccountAutomation>> SqliteStore::DueSchedules(Micros now, int limit) {
+    const std::string select = WithAccountColumns();
+    return db_->Read([&](Connection& c) {
+        return sqlite::QueryAll<AccountAutomation>(
+            c,
+            select +
+                "WHERE b.next_fire_at <= ? AND b.run_mode = 'scheduled' AND b.state = 'available' "
+                "AND a.expired = 0 ORDER BY b.next_fire_at LIMIT ?",
+            [&](Statement& s) { s.Bind(now).Bind(limit); }, ReadWithAccount);
+    });
+}
+
+Result<FireResult> SqliteStore::FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
+                                             const std::optional<Run>& run, int queue_cap) {
+    return db_->Write([&](Connection& c) -> Result<FireResult> {
+        Statement advance(c, "UPDATE automations SET next_fire_at = ? WHERE id = ? AND next_fire_at = ?");
+        advance.Bind(next).Bind(automation_id).Bind(tick);
+        if (auto r = advance.Run(); !r) return std::move(r).error();
+        if (sqlite3_changes(c.handle()) == 0) return FireResult{FireOutcome::kStale, std::nullopt};
+        if (!run) return FireResult{FireOutcome::kAdvanced, std::nullopt};
+        auto overlap = sqlite::Count(c,
+                                     "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND context = 'scheduled' AND "
+                                     "status IN ('queued', 'running', 'must stop')",
+                                     [&](Statement& s) { s.Bind(automation_id); });
+        if (!overlap) return std::move(overlap).error();
+        if (*overlap > 0) return FireResult{FireOutcome::kSkippedOverlap, std::nullopt};
+        auto queued = sqlite::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
+                                    [&](Statement& s) { s.Bind(run->account_id); });
+        if (!queued) return std::move(queued).error();
+        if (*queued >= queue_cap) return FireResult{FireOutcome::kQueueFull, std::nullopt};
+        Statement ins(c,
+                      "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, attempt, "
+                      "call_depth, schedule_starttime, created_at, updated_at) "
+                      "VALUES (?, ?, ?, 'queued', 'scheduled', 'start', ?, 1, 0, ?, ?, ?)");
+        ins.Bind(run->account_id).Bind(automation_id).Bind(run->guid).Bind(run->inputs).Bind(tick);
+        ins.Bind(run->created_at).Bind(run->updated_at);
+        if (auto r = ins.Run(); !r) return std::move(r).error();
+        return FireResult{FireOutcome::kFired, Run{}};
     });
 }
 

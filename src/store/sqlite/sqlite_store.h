@@ -55,6 +55,9 @@ class SqliteStore final : public Store {
     Result<std::vector<AccountAutomation>> FindAutomationsByKey(std::string_view key) override;
     Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) override;
 
+    Result<std::vector<AccountAutomation>> DueSchedules(Micros now, int limit) override;
+    Result<FireResult> FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
+                                    const std::optional<Run>& run, int queue_cap) override;
     Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) override;
     Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) override;
     Result<Run> GetRunById(std::int64_t run_id) override;
