@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+
+#include "core/ids.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
+
+namespace weft {
+namespace {
+
+// The durable queue: cap checked in the creating transaction, claims respecting per-account concurrency in
+// FIFO order, leases and the reaper.
+class QueueTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        store_ = std::make_unique<SqliteStore>(dir_.File("weft.db"), 2, true);
+        Partner p;
+        p.guid = NewGuid(now_);
+        p.name = "P";
+        p.limits.concurrency = 2;
+        partner_ = store_->CreatePartner(p)->app_id;
+        account_ = MakeAccount("a");
+        other_account_ = MakeAccount("b");
+        automation_ = MakeAutomation(account_);
+        other_automation_ = MakeAutomation(other_account_);
+    }
+
+    std::int64_t MakeAccount(const std::string& ext) {
+        Account a;
+        a.partner_id = partner_;
+        a.guid = NewGuid(now_);
+        a.externalid = ext;
+        a.name = ext;
+        return store_->CreateAccount(a, std::nullopt)->id;
+    }
+
+    std::int64_t MakeAutomation(std::int64_t account) {
+        Automation b;
+        b.account_id = account;
+        b.guid = NewGuid(now_);
+        b.name = "x";
+        b.definition = "{}";
+        b.execution_token = "t";
+        return store_->CreateAutomation(partner_, b)->id;
+    }
+
+    Result<weft::Run> Enqueue(std::int64_t account, std::int64_t automation, int cap = 3,
+                              std::optional<std::string> key = std::nullopt) {
+        weft::Run r;
+        r.account_id = account;
+        r.automation_id = automation;
+        r.guid = NewGuid(now_);
+        r.idempotency_key = std::move(key);
+        r.created_at = r.updated_at = now_;
+        return store_->EnqueueRun(partner_, r, cap, now_ - 1000);
+    }
+
+    testing::TempDir dir_;
+    std::unique_ptr<SqliteStore> store_;
+    Micros now_ = 1'795'851'521'000'000;
+    PartnerId partner_ = 0;
+    std::int64_t account_ = 0, other_account_ = 0, automation_ = 0, other_automation_ = 0;
+};
+
+TEST_F(QueueTest, CapRefusesTheNextRunAndCreatesNothing) {
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(Enqueue(account_, automation_).ok());
+    auto refused = Enqueue(account_, automation_);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::kQueueFull);
+    EXPECT_EQ(store_->ListRuns(partner_, automation_, {}, {0, 100})->total, 3);
+    EXPECT_TRUE(Enqueue(other_account_, other_automation_).ok());  // the cap is per account
+}
+
+TEST_F(QueueTest, ClaimsRespectConcurrencyInFifoOrder) {
+    std::vector<std::string> order;
+    for (int i = 0; i < 3; ++i) order.push_back(Enqueue(account_, automation_)->guid);
+    const std::string other = Enqueue(other_account_, other_automation_)->guid;
+    auto claimed = store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000);
+    ASSERT_TRUE(claimed.ok());
+    ASSERT_EQ(claimed->size(), 3u);  // two of account a (concurrency 2), one of b
+    EXPECT_EQ((*claimed)[0].run.guid, order[0]);
+    EXPECT_EQ((*claimed)[1].run.guid, order[1]);
+    EXPECT_EQ((*claimed)[2].run.guid, other);
+    EXPECT_TRUE(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->empty());
+    // Ending one frees a slot for the third run of a.
+    ASSERT_TRUE(
+        store_->FinishRun((*claimed)[0].run.id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_}).ok());
+    auto next = store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000);
+    ASSERT_EQ(next->size(), 1u);
+    EXPECT_EQ((*next)[0].run.guid, order[2]);
+}
+
+TEST_F(QueueTest, IdempotencyKeyReturnsTheFirstRun) {
+    auto first = Enqueue(account_, automation_, 3, "k1");
+    auto again = Enqueue(account_, automation_, 3, "k1");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->guid, first->guid);
+    EXPECT_EQ(store_->ListRuns(partner_, automation_, {}, {0, 100})->total, 1);
+}
+
+TEST_F(QueueTest, LapsedLeasesRequeueThenFailAfterMaxAttempts) {
+    auto run = Enqueue(account_, automation_);
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        auto claimed = store_->ClaimRuns("w", 1, now_, now_ + 10);
+        ASSERT_EQ(claimed->size(), 1u) << attempt;
+        EXPECT_EQ((*claimed)[0].run.attempt, attempt);
+        EXPECT_EQ(*store_->ReapExpiredLeases(now_ + 5, 3), 0);  // lease still holds
+        EXPECT_EQ(*store_->ReapExpiredLeases(now_ + 11, 3), 1);
+    }
+    auto lost = store_->GetRunById(run->id);
+    EXPECT_EQ(lost->status, kRunStatusFailed);
+    EXPECT_NE(lost->error->find("worker lost"), std::string::npos);
+}
+
+TEST_F(QueueTest, RenewedLeasesAreNotReaped) {
+    ASSERT_TRUE(Enqueue(account_, automation_).ok());
+    auto claimed = store_->ClaimRuns("w", 1, now_, now_ + 10);
+    ASSERT_TRUE(store_->RenewLeases("w", {(*claimed)[0].run.id}, now_ + 100).ok());
+    EXPECT_EQ(*store_->ReapExpiredLeases(now_ + 50, 3), 0);
+}
+
+TEST_F(QueueTest, StopQueuedAtOnceRunningAtTheNextBoundary) {
+    auto queued = Enqueue(account_, automation_);
+    auto running = Enqueue(account_, automation_);
+    ASSERT_EQ(store_->ClaimRuns("w", 1, now_, now_ + 10)->size(), 1u);  // claims `queued` (older)
+    auto a = store_->RequestRunStop(partner_, running->id, now_);
+    EXPECT_EQ(a->status, kRunStatusStopped);
+    auto b = store_->RequestRunStop(partner_, queued->id, now_);
+    EXPECT_EQ(b->status, kRunStatusMustStop);
+    EXPECT_TRUE(*store_->StopRequested(queued->id));
+    EXPECT_EQ(store_->RequestRunStop(partner_ + 1, queued->id, now_).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(QueueTest, ScheduleFiresOnceAndSkipsOverlap) {
+    Automation b = *store_->FindAutomation(partner_, account_, "x");
+    b.run_mode = "scheduled";
+    b.schedule_interval = 60;
+    b.next_fire_at = now_;
+    ASSERT_TRUE(store_->SaveAutomation(partner_, b).ok());
+    ASSERT_EQ(store_->DueSchedules(now_, 10)->size(), 1u);
+    weft::Run r;
+    r.account_id = account_;
+    r.guid = NewGuid(now_);
+    auto fired = store_->FireSchedule(automation_, now_, now_ + 60'000'000, r, 200);
+    EXPECT_EQ(fired->outcome, FireOutcome::kFired);
+    // The same tick again (another process, a retry): stale, nothing queued.
+    r.guid = NewGuid(now_);
+    EXPECT_EQ(store_->FireSchedule(automation_, now_, now_ + 60'000'000, r, 200)->outcome, FireOutcome::kStale);
+    // Next tick while the first scheduled run is still queued: skipped.
+    r.guid = NewGuid(now_);
+    auto overlap = store_->FireSchedule(automation_, now_ + 60'000'000, now_ + 120'000'000, r, 200);
+    EXPECT_EQ(overlap->outcome, FireOutcome::kSkippedOverlap);
+    EXPECT_EQ(store_->ListRuns(partner_, automation_, {}, {0, 100})->total, 1);
+    EXPECT_TRUE(store_->DueSchedules(now_ + 60'000'000, 10)->empty());
+}
+
+}  // namespace
+}  // namespace weft
