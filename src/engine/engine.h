@@ -23,6 +23,9 @@ struct EngineLimits {
     std::size_t max_log_value_bytes = 64 * 1024;
     Micros max_wall_time = 4LL * 3600 * 1000 * 1000;
     std::int64_t max_sleep_seconds = 3600;
+    // Nesting of values kept in variables and the output: a loop wrapping a variable in itself
+    // would otherwise grow values too deep to walk or free without exhausting the stack.
+    std::size_t max_value_depth = 128;
 };
 
 // How a run starts: which flow, its inputs (already merged with persisted inputs and checked with

@@ -88,6 +88,12 @@ std::optional<Executor::Outcome> Executor::CheckDataLimit(const json::value& inp
                             " MiB of variable and output data.");
 }
 
+std::optional<Executor::Outcome> Executor::CheckDepthLimit(const json::value& value, const json::value& input) const {
+    const auto limit = engine_.limits().max_value_depth;
+    if (JsonDepth(value) + 1 <= limit) return std::nullopt;
+    return Limit(input, "The run exceeded its limit of " + std::to_string(limit) + " levels of nesting in a value.");
+}
+
 Executor::Outcome Executor::Execute(const Block& b) {
     switch (b.type) {
         case BlockType::kOutput:
@@ -120,6 +126,7 @@ Executor::Outcome Executor::ExecuteOutput(const Block& b) {
     auto value = Eval(b.value, "value");
     if (!value) return Failed(nullptr, value.error().message);
     json::object input{{"value", value.value()}, {"mode", b.append ? "append" : "replace"}};
+    if (auto limit = CheckDepthLimit(value.value(), input)) return *limit;
     std::optional<int> status;
     if (b.status) {
         auto s = Eval(*b.status, "status");
@@ -181,6 +188,7 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
                 return Failed(input, v.error().message);
             }
             value = std::move(v.value());
+            if (auto limit = CheckDepthLimit(value, input)) return *limit;
         }
         ops_log.push_back(json::object{{"op", OpName(op.kind)}, {"value", value}});
         std::string error;

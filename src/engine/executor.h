@@ -67,6 +67,7 @@ class Executor final : public Scope {
     Outcome ExecuteError(const Block& b);
     Result<json::value> Eval(const ValueTemplate& t, std::string_view field) const;
     std::optional<Outcome> CheckDataLimit(const json::value& input) const;
+    std::optional<Outcome> CheckDepthLimit(const json::value& value, const json::value& input) const;
 
     const Engine& engine_;
     const Definition& def_;

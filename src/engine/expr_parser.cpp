@@ -8,6 +8,8 @@ namespace weft::engine {
 
 namespace {
 
+constexpr int kMaxNesting = 64;
+
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 bool IsKeyChar(char c) { return IsIdentChar(c) || c == '-'; }
@@ -221,7 +223,11 @@ class ExprParser {
         if (std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.') return ParseNumber();
         if (c == '{') {
             ++pos_;
-            return ParseBraced();
+            // Bounded so a hostile template cannot exhaust the stack of the server validating it.
+            if (++depth_ > kMaxNesting) return Fail("formulas nest more than " + std::to_string(kMaxNesting) + " deep");
+            auto nested = ParseBraced();
+            --depth_;
+            return nested;
         }
         if (IsIdentStart(c)) {
             std::size_t at = pos_;
@@ -248,6 +254,7 @@ class ExprParser {
 
     std::string_view text_;
     std::size_t pos_;
+    int depth_ = 0;
 };
 
 void Collect(const Expr& e, std::vector<const Reference*>& out) {

@@ -105,6 +105,9 @@ struct RunState {
     // The log entries produced since the last call.
     std::vector<LogEntry> TakeLogs();
 
+    // Values inside nest up to EngineLimits::max_value_depth (plus a few levels of state), deeper
+    // than the 64 levels ParseJson allows by default: re-read persisted text with a higher limit
+    // (ParseJson(text, 256)).
     json::value ToJson() const;
     static Result<RunState> FromJson(const json::value& v);
 };

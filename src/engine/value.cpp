@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -170,6 +171,19 @@ std::size_t JsonSize(const json::value& v) {
             if (!obj.empty()) n += obj.size() - 1;
             return n;
         }
+    }
+    return 0;
+}
+
+std::size_t JsonDepth(const json::value& v) {
+    std::size_t deepest = 0;
+    if (v.is_array()) {
+        for (const auto& e : v.get_array()) deepest = std::max(deepest, JsonDepth(e));
+        return deepest + 1;
+    }
+    if (v.is_object()) {
+        for (const auto& kv : v.get_object()) deepest = std::max(deepest, JsonDepth(kv.value()));
+        return deepest + 1;
     }
     return 0;
 }

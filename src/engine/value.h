@@ -40,6 +40,9 @@ int Compare(const json::value& a, const json::value& b);
 // The size in bytes of the compact JSON serialisation of `v`, computed without serialising.
 std::size_t JsonSize(const json::value& v);
 
+// Levels of nesting: 0 for a scalar, 1 for [] or [1], 2 for [[1]], ...
+std::size_t JsonDepth(const json::value& v);
+
 // `v` when its JSON form is at most `limit` bytes; else a string holding the start of that form
 // and a note saying how large the value was.
 json::value TruncateForLog(const json::value& v, std::size_t limit);

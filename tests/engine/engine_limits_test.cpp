@@ -80,6 +80,18 @@ TEST(EngineLimitsTest, DataLimitIgnoresOnError) {
     EXPECT_EQ(h.Run(json::object{{"chunk", std::string(2000, 'x')}}).status, RunStatus::kFailed);
 }
 
+TEST(EngineLimitsTest, ValueNesting) {
+    Harness h;
+    h.Load(Def(R"({"id": "l", "type": "loop", "over": "{$.inputs.items}", "do": [
+                    {"id": "v", "type": "variable", "variable": "o", "operations": [{"op": "set", "value": {"in": "{$.variables.o}"}}]}]})",
+               R"([{"name": "o", "type": "object"}])"));
+    json::array items;
+    for (int i = 0; i < 1000; ++i) items.push_back(i);
+    auto& s = h.Run(json::object{{"items", items}});
+    EXPECT_EQ(s.status, RunStatus::kFailed);
+    EXPECT_EQ(s.error->message, "The run exceeded its limit of 128 levels of nesting in a value.");
+}
+
 TEST(EngineLimitsTest, LoopDepthAtRunTime) {
     Harness h;
     h.limits.max_loop_depth = 2;

@@ -111,6 +111,18 @@ TEST_F(ExprTest, ParseFaults) {
     EXPECT_NE(ParseError("{}").find("empty expression"), std::string::npos);
 }
 
+TEST_F(ExprTest, NestingIsBounded) {
+    auto nest = [](int depth) {
+        std::string t = "{";
+        for (int i = 0; i < depth; ++i) t += "trim: {";
+        t += "'x'";
+        for (int i = 0; i < depth; ++i) t += "}";
+        return t + "}";
+    };
+    EXPECT_EQ(Eval(nest(60)), json::value("x"));
+    EXPECT_NE(ParseError(nest(100000)).find("formulas nest more than 64 deep"), std::string::npos);
+}
+
 TEST_F(ExprTest, ParseFaultsGivePositions) {
     EXPECT_NE(ParseError("abc {nosuch: 1}").find("at character 6"), std::string::npos);
 }
