@@ -1,5 +1,6 @@
 #include "api/runs.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "api/automations.h"
@@ -145,16 +146,29 @@ Result<http::Response> ListRuns(ApiDeps& deps, CallContext& ctx) {
             errors["finishedOnly"].push_back("must be a boolean");
         }
     }
-    if (const std::string* v = ctx.req.Query("status")) filter.status = *v;
+    if (const std::string* v = ctx.req.Query("status")) {
+        static constexpr const char* kStatuses[] = {
+            kRunStatusQueued, kRunStatusRunning, kRunStatusMustStop, kRunStatusFinished, kRunStatusFinishedWithWarnings,
+            kRunStatusFailed, kRunStatusStopped};
+        if (std::find(std::begin(kStatuses), std::end(kStatuses), *v) == std::end(kStatuses)) {
+            errors["status"].push_back(
+                "must be one of queued, running, must stop, finished, finished with warnings, failed, stopped");
+        }
+        filter.status = *v;
+    }
+    // The bounds have whole-second precision: `lte 10:00:00` takes in all of that second, `gt` starts after it.
     struct Bound {
         const char* key;
         std::optional<Micros>* slot;
+        Micros add;
     };
-    for (Bound bound : {Bound{"created_at[gt]", &filter.created_gt}, Bound{"created_at[gte]", &filter.created_gte},
-                        Bound{"created_at[lt]", &filter.created_lt}, Bound{"created_at[lte]", &filter.created_lte}}) {
+    for (Bound bound :
+         {Bound{"created_at[gt]", &filter.created_gt, 999'999}, Bound{"created_at[gte]", &filter.created_gte, 0},
+          Bound{"created_at[lt]", &filter.created_lt, 0}, Bound{"created_at[lte]", &filter.created_lte, 999'999}}) {
         if (const std::string* v = ctx.req.Query(bound.key)) {
-            if (auto t = ParseUtcDateTime(*v)) {
-                *bound.slot = *t;
+            auto t = ParseUtcDateTime(*v);
+            if (t && v->size() == 19 && (*v)[10] == ' ') {
+                *bound.slot = *t + bound.add;
             } else {
                 errors[bound.key].push_back("must be \"YYYY-MM-DD HH:MM:SS\" (UTC)");
             }

@@ -15,7 +15,7 @@ const std::vector<SettingDef>& AllSettings() {
         {"port_file", "", "Write the bound port to this file once connections are accepted", false},
         {"threads", std::to_string(std::max(1u, std::thread::hardware_concurrency())),
          "I/O threads (default: number of cores)", false},
-        {"db_threads", "8", "Threads (and SQLite reader connections) for database work", false},
+        {"db_threads", "16", "Threads (and SQLite reader connections) for database work", false},
         {"public_url", "", "Public base URL for absolute links (default: from the request's Host)", false},
         {"max_body_bytes", "1048576", "Largest accepted API request body (413 beyond)", false},
         {"max_header_bytes", "16384", "Largest accepted request header block (413 beyond)", false},

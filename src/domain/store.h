@@ -54,6 +54,7 @@ struct RunOutcome {
     std::optional<std::string> error;
     std::optional<std::string> response;
     Micros stoptime = 0;
+    std::vector<std::string> logs;  // the last block log entries, written in the same transaction
 };
 
 // An automation with the account it belongs to.

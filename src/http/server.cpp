@@ -8,7 +8,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <mutex>
 #include <unordered_map>
 
@@ -44,9 +43,25 @@ void SplitTarget(std::string_view target, Request& req) {
     const size_t q = target.find('?');
     req.path = std::string(target.substr(0, q));
     if (q == std::string_view::npos) return;
-    auto url = boost::urls::parse_origin_form(target);
-    if (!url) return;  // a malformed target reads as no parameters
-    for (auto p : url->params()) req.query.emplace_back(p.key, p.has_value ? p.value : std::string());
+    // Lenient on purpose: clients send `created_at[gt]=...` with the brackets unencoded, which a strict URI
+    // parser refuses. Each `&`-separated pair is split at its first `=` and percent-decoded ('+' is a space).
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        const size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (pair.empty()) continue;
+        const size_t eq = pair.find('=');
+        auto decode = [](std::string_view s) {
+            std::string plus(s);
+            for (auto& c : plus) {
+                if (c == '+') c = ' ';
+            }
+            return PercentDecode(plus);
+        };
+        req.query.emplace_back(decode(pair.substr(0, eq)),
+                               eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)));
+    }
 }
 
 struct SessionState {

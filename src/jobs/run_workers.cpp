@@ -125,7 +125,7 @@ void RunWorkers::Poll() {
 }
 
 void RunWorkers::FailBeforeStart(const ClaimedRun& claimed, const std::string& message) {
-    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt, clock_.Now()};
+    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt, clock_.Now(), {}};
     auto done = store_.FinishRun(claimed.run.id, o);
     if (done) events_.Finished(*done);
 }
@@ -168,16 +168,15 @@ void RunWorkers::Advance(const std::shared_ptr<Active>& a) {
     a->first_step = false;
     if (a->stop) a->state.RequestStop();
     auto step = engine_.Step(*a->def, a->state);
-    auto logs = a->state.TakeLogs();
-    if (!logs.empty()) {
-        std::vector<std::string> entries;
-        entries.reserve(logs.size());
-        for (const auto& e : logs) entries.push_back(ToJson(e.ToJson()));
+    std::vector<std::string> entries;
+    for (const auto& e : a->state.TakeLogs()) entries.push_back(ToJson(e.ToJson()));
+    // A run that ends here writes its last log entries with its outcome: one commit, not two.
+    if (step.done()) return Complete(a, std::move(entries));
+    if (!entries.empty()) {
         if (auto r = store_.AppendRunLogs(a->claimed.run.id, entries); !r) {
             spdlog::error("run {}: writing its log failed: {}", a->claimed.run.guid, r.error().detail);
         }
     }
-    if (step.done()) return Complete(a);
     Perform(a, std::move(*step.effect));
 }
 
@@ -251,9 +250,10 @@ void RunWorkers::Perform(const std::shared_ptr<Active>& a, engine::Effect effect
     });
 }
 
-void RunWorkers::Complete(const std::shared_ptr<Active>& a) {
+void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::string> logs) {
     const auto& st = a->state;
     RunOutcome o;
+    o.logs = std::move(logs);
     o.status = FinalStatus(st.status);
     o.output = ToJson(st.output);
     if (st.error) o.error = ErrorJson(st.error->message, st.error->block_id);

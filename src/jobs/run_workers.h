@@ -58,7 +58,7 @@ class RunWorkers {
     void Advance(const std::shared_ptr<Active>& a);
     void Perform(const std::shared_ptr<Active>& a, engine::Effect effect);
     void Resume(const std::shared_ptr<Active>& a, engine::EffectResult result);
-    void Complete(const std::shared_ptr<Active>& a);
+    void Complete(const std::shared_ptr<Active>& a, std::vector<std::string> logs);
     void FailBeforeStart(const ClaimedRun& claimed, const std::string& message);
     void RenewLeases();
     void Reap();

@@ -326,7 +326,8 @@ describe('API.md §7 running and §9 runs', () => {
         assert.deepEqual(guids(await allRuns(A, account, b, { 'created_at[gte]': t1, 'created_at[lt]': utc(made[2].created_at) })), [made[1].guid]);
         assert.deepEqual(guids(await allRuns(A, account, b, { 'created_at[lte]': t1 })), [made[1].guid, made[0].guid]);
         assert.deepEqual(guids(await allRuns(A, account, b, { 'created_at[lt]': t1 })), [made[0].guid]);
-        assert.equal((await allRuns(A, account, b, { 'created_at[gt]': t1 })).length, 2);
+        // Whole-second bounds: made[1]'s second belongs to `lte t1`, so `gt t1` starts after it.
+        assert.deepEqual(guids(await allRuns(A, account, b, { 'created_at[gt]': t1 })), [made[2].guid]);
         assert.equal((await allRuns(A, account, b, { 'created_at[gt]': '2000-01-01 00:00:00', 'created_at[lt]': '2000-01-02 00:00:00' })).length, 0);
         // Following a link of a filtered page keeps the filter.
         const p1 = await A.get(`${blendPath(account, b)}/runs`, { query: { 'created_at[lte]': t1, per_page: 1 } });

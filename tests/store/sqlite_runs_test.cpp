@@ -83,7 +83,7 @@ TEST_F(QueueTest, ClaimsRespectConcurrencyInFifoOrder) {
     EXPECT_TRUE(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->empty());
     // Ending one frees a slot for the third run of a.
     ASSERT_TRUE(
-        store_->FinishRun((*claimed)[0].run.id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_}).ok());
+        store_->FinishRun((*claimed)[0].run.id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}}).ok());
     auto next = store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000);
     ASSERT_EQ(next->size(), 1u);
     EXPECT_EQ((*next)[0].run.guid, order[2]);

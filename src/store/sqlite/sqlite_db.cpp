@@ -132,12 +132,53 @@ Database::Lease::~Lease() {
     db.readers_cv_.notify_one();
 }
 
-Status Database::Begin() { return Statement(*writer_, "BEGIN IMMEDIATE").Run(); }
+void Database::Submit(WriteJob& job) {
+    std::unique_lock lock(writer_mu_);
+    pending_.push_back(&job);
+    while (!job.done) {
+        if (!leader_active_) {
+            // Lead: commit everything that is waiting, including writes that arrive while this batch runs.
+            leader_active_ = true;
+            while (!pending_.empty()) {
+                std::vector<WriteJob*> batch;
+                batch.swap(pending_);
+                lock.unlock();
+                RunBatch(batch);
+                lock.lock();
+                for (auto* j : batch) j->done = true;
+                writer_cv_.notify_all();
+            }
+            leader_active_ = false;
+            writer_cv_.notify_all();  // a waiter may now lead
+        } else {
+            writer_cv_.wait(lock);
+        }
+    }
+}
 
-Status Database::Commit() {
-    auto r = Statement(*writer_, "COMMIT").Run();
-    if (!r) Rollback();
-    return r;
+void Database::RunBatch(std::vector<WriteJob*>& batch) {
+    auto fail_all = [&](const Status& s) {
+        for (auto* j : batch) j->commit_status = s;
+    };
+    if (auto b = Statement(*writer_, "BEGIN IMMEDIATE").Run(); !b.ok()) return fail_all(b);
+    for (auto* j : batch) {
+        if (auto sp = Statement(*writer_, "SAVEPOINT weft_write").Run(); !sp.ok()) {
+            j->commit_status = sp;
+            continue;
+        }
+        bool keep = false;
+        try {
+            keep = j->run(*writer_);
+        } catch (...) {
+            j->exception = std::current_exception();
+        }
+        if (!keep) (void)Statement(*writer_, "ROLLBACK TO weft_write").Run();
+        (void)Statement(*writer_, "RELEASE weft_write").Run();
+    }
+    if (auto c = Statement(*writer_, "COMMIT").Run(); !c.ok()) {
+        Rollback();
+        fail_all(c);
+    }
 }
 
 void Database::Rollback() {

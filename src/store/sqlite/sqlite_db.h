@@ -4,6 +4,8 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,24 +83,23 @@ class Database {
   public:
     Database(std::string path, int readers);
 
-    // Runs `fn(Connection&)` inside BEGIN IMMEDIATE ... COMMIT on the writer; rolls back when fn returns an
-    // error or throws.
+    // Runs `fn(Connection&)` in a write transaction and returns its result once that transaction is durable.
+    // Concurrent writers share commits (group commit): one of them, the leader, opens a transaction, runs
+    // every waiting fn inside its own SAVEPOINT (an fn that returns an error or throws is rolled back alone),
+    // commits once and wakes the others. Durability is unchanged (synchronous=FULL); one fsync serves many.
     template <typename Fn>
     auto Write(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-        std::lock_guard lock(writer_mu_);
-        if (auto b = Begin(); !b.ok()) return std::move(b).error();
-        try {
-            auto result = fn(*writer_);
-            if (result.ok()) {
-                if (auto c = Commit(); !c.ok()) return std::move(c).error();
-            } else {
-                Rollback();
-            }
-            return result;
-        } catch (...) {
-            Rollback();
-            throw;
-        }
+        using R = decltype(fn(std::declval<Connection&>()));
+        std::optional<R> result;
+        WriteJob job;
+        job.run = [&](Connection& c) {
+            result.emplace(fn(c));
+            return result->ok();
+        };
+        Submit(job);
+        if (job.exception) std::rethrow_exception(job.exception);
+        if (!job.commit_status.ok()) return job.commit_status.error();
+        return std::move(*result);
     }
 
     // Runs `fn(Connection&)` on a reader connection (a consistent snapshot for the statements inside fn only
@@ -135,12 +136,22 @@ class Database {
         Database& db;
         Connection* conn;
     };
-    Status Begin();
-    Status Commit();
+    // One write of a group commit.
+    struct WriteJob {
+        std::function<bool(Connection&)> run;  // true: keep its changes
+        Status commit_status = Ok();
+        std::exception_ptr exception;
+        bool done = false;
+    };
+    void Submit(WriteJob& job);
+    void RunBatch(std::vector<WriteJob*>& batch);
     void Rollback();
 
     std::string path_;
-    std::mutex writer_mu_;
+    std::mutex writer_mu_;  // guards the fields below
+    std::condition_variable writer_cv_;
+    std::vector<WriteJob*> pending_;
+    bool leader_active_ = false;
     std::unique_ptr<Connection> writer_;
     std::mutex readers_mu_;
     std::condition_variable readers_cv_;

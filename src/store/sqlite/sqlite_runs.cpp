@@ -244,21 +244,28 @@ Result<int> SqliteStore::ReapExpiredLeases(Micros now, int max_attempts) {
     });
 }
 
+namespace {
+
+Status AppendLogs(Connection& c, std::int64_t run_id, const std::vector<std::string>& entries) {
+    if (entries.empty()) return Ok();
+    // Entries of a run executed again (after a lost worker) follow those of its earlier attempt.
+    auto last = sqlite::Count(c, "SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?",
+                              [&](Statement& s) { s.Bind(run_id); });
+    if (!last) return std::move(last).error();
+    std::int64_t seq = *last + 1;
+    for (const auto& e : entries) {
+        Statement s(c, "INSERT INTO run_logs (run_id, seq, entry) VALUES (?, ?, ?)");
+        s.Bind(run_id).Bind(seq++).Bind(e);
+        if (auto r = s.Run(); !r) return r;
+    }
+    return Ok();
+}
+
+}  // namespace
+
 Status SqliteStore::AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) {
     if (entries.empty()) return Ok();
-    return db_->Write([&](Connection& c) -> Status {
-        // Entries of a run executed again (after a lost worker) follow those of its earlier attempt.
-        auto last = sqlite::Count(c, "SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?",
-                                  [&](Statement& s) { s.Bind(run_id); });
-        if (!last) return std::move(last).error();
-        std::int64_t seq = *last + 1;
-        for (const auto& e : entries) {
-            Statement s(c, "INSERT INTO run_logs (run_id, seq, entry) VALUES (?, ?, ?)");
-            s.Bind(run_id).Bind(seq++).Bind(e);
-            if (auto r = s.Run(); !r) return r;
-        }
-        return Ok();
-    });
+    return db_->Write([&](Connection& c) { return AppendLogs(c, run_id, entries); });
 }
 
 Result<Page<std::string>> SqliteStore::ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) {
@@ -288,6 +295,7 @@ Result<Run> SqliteStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
             "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')");
         s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
         if (auto r = s.Run(); !r) return std::move(r).error();
+        if (auto r = AppendLogs(c, run_id, o.logs); !r) return std::move(r).error();
         Statement last(c,
                        "UPDATE automations SET last_run_at = (SELECT starttime FROM runs WHERE id = ?1) "
                        "WHERE id = (SELECT automation_id FROM runs WHERE id = ?1)");
