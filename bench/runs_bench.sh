@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Runs benchmark: sync runs of a trivial automation (input -> output) through POST .../run, and async runs
+# accepted and then drained by the workers, with wrk at each connection count. Limits are raised so that the
+# server, not the rate limit, is what is measured. Every run is durable: SQLite WAL with synchronous=FULL.
+#   bench/runs_bench.sh [--duration 10] [--connections "16 64"] [--server-threads 2]
+# Environment: WEFT_BIN (default build/weft).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="${WEFT_BIN:-$repo/build/weft}"
+duration=10 connection_counts="16 64" server_threads=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --duration) duration="$2"; shift 2 ;;
+        --connections) connection_counts="$2"; shift 2 ;;
+        --server-threads) server_threads="$2"; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh" >&2; exit 1; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+creds="$("$bin" partner create --data "$work" --name bench --rate-limit 1000000 --queue-cap 1000000 \
+    --concurrency 1000 --json)"
+app_id="$(echo "$creds" | jq -r .app_id)"
+api_key="$(echo "$creds" | jq -r .api_key)"
+"$bin" serve --data "$work" --listen 127.0.0.1:0 --port-file "$work/port" --access-log false \
+    --threads "$server_threads" --log-level warn &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+base="http://127.0.0.1:$(cat "$work/port")"
+H=(-H "X-App-Id: $app_id" -H "X-Api-Key: $api_key" -H "Content-Type: application/json")
+curl -sf "${H[@]}" -X POST "$base/v1/accounts" -d '{"name":"Bench","externalid":"bench"}' >/dev/null
+curl -sf "${H[@]}" -X POST "$base/v1/accounts/bench/blends" -d '{"name":"echo","definition":{"schema":1,
+  "inputs":[{"block_id":"in","flow":"start","field_name":"n","prompt":"n","type":"integer","required":true}],
+  "flows":{"start":[{"id":"out","type":"output","value":{"n":"{$.inputs.n}"}}]}}}' >/dev/null
+
+lua() {  # async flag -> script
+    cat > "$work/run_$1.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["X-App-Id"] = "$app_id"
+wrk.headers["X-Api-Key"] = "$api_key"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+    n = n + 1
+    return wrk.format(nil, "/v1/accounts/bench/blends/echo/run", nil, '{"async":$1,"inputs":{"n":' .. n .. '}}')
+end
+LUA
+}
+lua true
+lua false
+
+count_runs() {
+    curl -sf "${H[@]}" "$base/v1/accounts/bench/blends/echo/runs?per_page=1${1:-}" | jq .meta.total
+}
+
+report() {  # name, wrk output
+    local rps p50 p99 non2xx
+    rps="$(echo "$2" | awk '/Requests\/sec/ {print $2}')"
+    p50="$(echo "$2" | awk '$1 == "50%" {print $2}')"
+    p99="$(echo "$2" | awk '$1 == "99%" {print $2}')"
+    non2xx="$(echo "$2" | awk '/Non-2xx/ {print $5}')"
+    printf '%-22s %10s runs/s   p50 %-9s p99 %-9s non-2xx %s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+}
+
+echo "wrk ${duration}s per case; server: $server_threads I/O threads; SQLite synchronous=FULL"
+for c in $connection_counts; do
+    out="$(wrk -t2 -c"$c" -d"${duration}s" --latency -s "$work/run_false.lua" "$base")"
+    report "sync  c=$c" "$out"
+done
+for c in $connection_counts; do
+    before="$(count_runs)"
+    start=$(date +%s.%N)
+    out="$(wrk -t2 -c"$c" -d"${duration}s" --latency -s "$work/run_true.lua" "$base")"
+    report "async c=$c accepted" "$out"
+    # Drained: every accepted run has ended.
+    while [ "$(count_runs '&status=queued')" != 0 ] || [ "$(count_runs '&status=running')" != 0 ]; do sleep 0.2; done
+    end=$(date +%s.%N)
+    total=$(( $(count_runs) - before ))
+    awk -v n="$total" -v s="$start" -v e="$end" \
+        'BEGIN {printf "async c=%-3s completed  %10.0f runs/s   (%d runs accepted and finished in %.1f s)\n", "'"$c"'", n / (e - s), n, e - s}'
+done
