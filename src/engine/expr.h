@@ -51,11 +51,19 @@ struct Template {
     std::string_view Text() const;
 };
 
+struct ValueTemplateMember;
+
 // A JSON value whose strings are templates (bodies, headers, query objects, inputs).
 struct ValueTemplate {
     using Array = std::vector<ValueTemplate>;
-    using Object = std::vector<std::pair<std::string, ValueTemplate>>;
+    // A named struct rather than std::pair: a pair of a still-incomplete type is ill-formed for clang.
+    using Object = std::vector<ValueTemplateMember>;
     std::variant<json::value, Template, Array, Object> node;
+};
+
+struct ValueTemplateMember {
+    std::string first;  // the key
+    ValueTemplate second;
 };
 
 // Parses a template. The error message says what is wrong and where ("at character 7").

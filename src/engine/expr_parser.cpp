@@ -349,7 +349,7 @@ Result<ValueTemplate> CompileValue(const json::value& v, std::string& error_path
                 error_path = "." + std::string(kv.key()) + error_path;
                 return e.error();
             }
-            obj.emplace_back(std::string(kv.key()), std::move(e.value()));
+            obj.push_back(ValueTemplateMember{std::string(kv.key()), std::move(e.value())});
         }
         return ValueTemplate{std::move(obj)};
     }
