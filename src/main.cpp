@@ -19,6 +19,7 @@
 #include "domain/run_events.h"
 #include "domain/run_service.h"
 #include "engine/engine.h"
+#include "http/http_client.h"
 #include "http/server.h"
 #include "jobs/definition_cache.h"
 #include "jobs/engine_checker.h"
@@ -134,8 +135,14 @@ int Serve(const cli::Settings& s) {
     worker_options.owner = NewGuid(clock->Now());
     worker_options.lease = s.Int("run_lease", 1, 3600) * 1'000'000;
     worker_options.capacity = static_cast<int>(s.Int("max_runs_in_flight", 1, 100000));
-    jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, nullptr, metrics,
-                             worker_options);
+    http::HttpClient::Options client_options;
+    client_options.allow_private_network = s.Bool("allow_private_network");
+    if (client_options.allow_private_network) {
+        spdlog::warn("--allow-private-network is on: automations may call loopback and private addresses");
+    }
+    auto http_client = http::HttpClient::Create(client_options);
+    jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, http_client.get(),
+                             metrics, worker_options);
     const std::uint16_t bound = server.Listen();
     spdlog::info("weft listening on {}:{} (database {})", host, bound,
                  s.Str("database").empty() ? s.Str("data") + "/weft.db" : s.Str("database"));
@@ -147,6 +154,7 @@ int Serve(const cli::Settings& s) {
     server.Run();
     scheduler.Stop();
     workers.Stop();
+    http_client->Shutdown();
     spdlog::info("weft stopped");
     return 0;
 }

@@ -31,6 +31,8 @@ const std::vector<SettingDef>& AllSettings() {
          "Seconds a worker's claim on a run lasts without renewal (a lost worker's runs wait this long)", false},
         {"max_runs_in_flight", "512", "Runs this process executes at once (across all accounts)", false},
         {"scheduler_tick_ms", "1000", "How often the scheduler looks for due schedules, in milliseconds", false},
+        {"allow_private_network", "false",
+         "Let automations call loopback, private and link-local addresses (off: refused after DNS resolution)", true},
         {"test_clock", "false", "Testing only: POST /_test/clock moves the server's clock forward", true},
     };
     return kAll;
