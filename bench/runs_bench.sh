@@ -31,7 +31,7 @@ creds="$("$bin" partner create --data "$work" --name bench --rate-limit 1000000 
 app_id="$(echo "$creds" | jq -r .app_id)"
 api_key="$(echo "$creds" | jq -r .api_key)"
 "$bin" serve --data "$work" --listen 127.0.0.1:0 --port-file "$work/port" --access-log false \
-    --threads "$server_threads" --log-level warn &
+    --threads "$server_threads" --log-level warn ${WEFT_SERVE_ARGS:-} &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 base="http://127.0.0.1:$(cat "$work/port")"

@@ -80,7 +80,8 @@ int Serve(const cli::Settings& s) {
     auto [host, port] = ParseListen(s.Str("listen"));
     const int db_threads = static_cast<int>(s.Int("db_threads", 1, 256));
 
-    auto store = OpenStore(s, db_threads, true);
+    const int db_read_threads = static_cast<int>(s.Int("db_read_threads", 1, 256));
+    auto store = OpenStore(s, db_threads + db_read_threads, true);
     std::unique_ptr<Clock> clock;
     OffsetClock* test_clock = nullptr;
     if (s.Bool("test_clock")) {
@@ -107,6 +108,7 @@ int Serve(const cli::Settings& s) {
     opts.port = port;
     opts.io_threads = static_cast<int>(s.Int("threads", 1, 256));
     opts.blocking_threads = db_threads;
+    opts.read_threads = db_read_threads;
     opts.max_body_bytes = static_cast<std::size_t>(s.Int("max_body_bytes", 1024, 1LL << 30));
     opts.max_header_bytes = static_cast<std::size_t>(s.Int("max_header_bytes", 1024, 1 << 20));
     opts.read_timeout = std::chrono::seconds(s.Int("read_timeout", 1, 3600));

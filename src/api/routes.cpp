@@ -15,11 +15,12 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
         return PartnerRoute(d, [&d, fn](CallContext& ctx) { return fn(d, ctx); });
     };
     constexpr auto kDb = Execution::kBlocking;
+    constexpr auto kRead = Execution::kRead;
     constexpr auto kInline = Execution::kInline;
 
     // Section 11: outside /v1.
     r.Add("GET", "/healthz", kInline, [](auto& req, auto&, auto respond) { HealthZ(req, std::move(respond)); });
-    r.Add("GET", "/readyz", kDb, [&d](auto& req, auto&, auto respond) { ReadyZ(d, req, std::move(respond)); });
+    r.Add("GET", "/readyz", kRead, [&d](auto& req, auto&, auto respond) { ReadyZ(d, req, std::move(respond)); });
     r.Add("GET", "/metrics", kInline, [&d](auto& req, auto&, auto respond) { Metrics(d, req, std::move(respond)); });
     r.Add("GET", "/v1/openapi.json", kInline, [](auto& req, auto&, auto respond) { OpenApi(req, std::move(respond)); });
     if (d.test_clock) {
@@ -28,15 +29,15 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
     }
 
     // Section 6: accounts and users.
-    r.Add("GET", "/v1/accounts", kDb, partner(ListAccounts));
+    r.Add("GET", "/v1/accounts", kRead, partner(ListAccounts));
     r.Add("POST", "/v1/accounts", kDb, partner(CreateAccount));
-    r.Add("GET", "/v1/accounts/{account}", kDb, partner(GetAccount));
+    r.Add("GET", "/v1/accounts/{account}", kRead, partner(GetAccount));
     r.Add("PUT", "/v1/accounts/{account}", kDb, partner(UpdateAccount));
     r.Add("DELETE", "/v1/accounts/{account}", kDb, partner(DeleteAccount));
     r.Add("PUT", "/v1/accounts/{account}/expire", kDb, partner(ExpireAccount));
-    r.Add("GET", "/v1/accounts/{account}/users", kDb, partner(ListUsers));
+    r.Add("GET", "/v1/accounts/{account}/users", kRead, partner(ListUsers));
     r.Add("POST", "/v1/accounts/{account}/users", kDb, partner(CreateUser));
-    r.Add("GET", "/v1/accounts/{account}/users/{user}", kDb, partner(GetUser));
+    r.Add("GET", "/v1/accounts/{account}/users/{user}", kRead, partner(GetUser));
     r.Add("PUT", "/v1/accounts/{account}/users/{user}", kDb, partner(UpdateUser));
     r.Add("DELETE", "/v1/accounts/{account}/users/{user}", kDb, partner(DeleteUser));
 
@@ -44,19 +45,19 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
     if (!d.automations || !d.runs) return;
     for (const std::string base : {"/v1/accounts/{account}/blends", "/v1/accounts/{account}/automations"}) {
         const std::string one = base + "/{blend}";
-        r.Add("GET", base, kDb, partner(ListAutomations));
+        r.Add("GET", base, kRead, partner(ListAutomations));
         r.Add("POST", base, kDb, partner(CreateAutomation));
-        r.Add("GET", one, kDb, partner(GetAutomation));
+        r.Add("GET", one, kRead, partner(GetAutomation));
         r.Add("PUT", one, kDb, partner(UpdateAutomation));
         r.Add("DELETE", one, kDb, partner(DeleteAutomation));
         r.Add("POST", one + "/set-persisted-inputs", kDb, partner(SetPersistedInputs));
         r.Add("POST", one + "/execution-token", kDb, partner(RotateExecutionToken));
         r.Add("POST", one + "/run", kDb,
               AsyncPartnerRoute(d, [&d](CallContext& ctx, Reply reply) { RunAutomation(d, ctx, std::move(reply)); }));
-        r.Add("GET", one + "/runs", kDb, partner(ListRuns));
-        r.Add("GET", one + "/lastrun", kDb, partner(LastRun));
-        r.Add("GET", one + "/runs/{run}", kDb, partner(GetRun));
-        r.Add("GET", one + "/runs/{run}/logs", kDb, partner(RunLogs));
+        r.Add("GET", one + "/runs", kRead, partner(ListRuns));
+        r.Add("GET", one + "/lastrun", kRead, partner(LastRun));
+        r.Add("GET", one + "/runs/{run}", kRead, partner(GetRun));
+        r.Add("GET", one + "/runs/{run}/logs", kRead, partner(RunLogs));
         r.Add("POST", one + "/runs/{run}/stop", kDb, partner(StopRun));
         r.Add("POST", one + "/runs/{run}/retry", kDb, partner(RetryRun));
     }

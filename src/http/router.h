@@ -9,9 +9,10 @@
 
 namespace weft::http {
 
-// How a handler runs: kInline on the I/O thread (cheap, never blocks), kBlocking on the blocking pool
-// (anything touching the database).
-enum class Execution { kInline, kBlocking };
+// How a handler runs: kInline on the I/O thread (cheap, never blocks); kRead on the small read pool (database
+// reads only: one thread per core, so reads do not pay for oversubscription); kBlocking on the blocking pool
+// (writes: many threads, so that concurrent writers share group commits).
+enum class Execution { kInline, kRead, kBlocking };
 
 using Handler = std::function<void(Request&, const PathParams&, Respond)>;
 

@@ -118,6 +118,7 @@ struct Server::Impl {
           metrics(m),
           ioc(options.io_threads),
           blocking(static_cast<std::size_t>(options.blocking_threads)),
+          reads(static_cast<std::size_t>(options.read_threads)),
           acceptor(ioc),
           signals(ioc, SIGINT, SIGTERM),
           open_connections(m.GaugeFor("weft_http_open_connections")),
@@ -144,6 +145,7 @@ struct Server::Impl {
     MetricsRegistry& metrics;
     asio::io_context ioc;
     asio::thread_pool blocking;
+    asio::thread_pool reads;
     tcp::acceptor acceptor;
     asio::signal_set signals;
     Counter& open_connections;
@@ -158,7 +160,10 @@ struct Server::Impl {
 Server::Server(ServerOptions options, const Router& router, MetricsRegistry& metrics)
     : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
 
-Server::~Server() { impl_->blocking.join(); }
+Server::~Server() {
+    impl_->blocking.join();
+    impl_->reads.join();
+}
 
 bool Server::stopping() const { return impl_->stopping.load(); }
 
@@ -378,7 +383,7 @@ awaitable<Response> Server::Impl::Dispatch(std::shared_ptr<Request> req) {
     RouteMatch match = router.Match(req->method, req->path);
     const Route* r = match.route;
     Response resp;
-    if (r && r->execution == Execution::kBlocking) {
+    if (r && r->execution != Execution::kInline) {
         resp = co_await RunBlocking(r, req, std::make_shared<PathParams>(std::move(match.params)));
     } else {
         resp = RespondNow(match, *req);
@@ -425,7 +430,8 @@ awaitable<Response> Server::Impl::RunBlocking(const Route* r, std::shared_ptr<Re
                 asio::dispatch(ex, [shared, x = std::move(x)]() mutable { (*shared)(std::move(x)); });
                 work.reset();
             };
-            asio::post(blocking, [r, req, params, respond]() {
+            auto& pool = r->execution == Execution::kRead ? reads : blocking;
+            asio::post(pool, [r, req, params, respond]() {
                 try {
                     r->handler(*req, *params, respond);
                 } catch (const std::exception& e) {

@@ -16,7 +16,8 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
     int io_threads = 2;
-    int blocking_threads = 8;
+    int blocking_threads = 16;
+    int read_threads = 2;
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 1024 * 1024;
     std::chrono::milliseconds read_timeout{30'000};   // a whole request, from its first byte
