@@ -164,7 +164,48 @@ void BM_Run50BlocksWith1000Iterations(benchmark::State& state) {
     }
     state.counters["blocks/s"] = benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Run50BlocksWith1000Iterations)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Run50BlocksWith1000Iterations)->Unit(benchmark::kMicrosecond);
+
+// A whole in-memory run of 10 blocks (no I/O): start, execute, collect the output and the log.
+std::string Definition10Blocks() {
+    json::array flow;
+    flow.push_back(json::object{{"id", "v0"},
+                                {"type", "variable"},
+                                {"variable", "total"},
+                                {"operations", json::array{json::object{{"op", "set"}, {"value", "{$.inputs.n}"}}}}});
+    for (int i = 1; i < 9; ++i) {
+        flow.push_back(json::object{{"id", "v" + std::to_string(i)},
+                                    {"type", "variable"},
+                                    {"variable", "total"},
+                                    {"operations", json::array{json::object{{"op", "increment"}, {"value", i}}}}});
+    }
+    flow.push_back(json::object{{"id", "out"}, {"type", "output"}, {"value", "{$.variables.total}"}});
+    json::object def{{"variables", json::array{json::object{{"name", "total"}, {"type", "number"}}}},
+                     {"flows", json::object{{"start", flow}}}};
+    return json::serialize(def);
+}
+
+void BM_Run10Blocks(benchmark::State& state) {
+    auto def = ParseDefinitionText(Definition10Blocks());
+    if (!def.ok()) {
+        state.SkipWithError("definition invalid");
+        return;
+    }
+    FixedClock clock;
+    Engine engine(clock, [] { return std::string("u"); });
+    std::int64_t blocks = 0;
+    for (auto _ : state) {
+        RunStart start;
+        start.inputs = json::object{{"n", 5}};
+        RunState run = engine.StartRun(*def.value(), std::move(start));
+        auto step = engine.Step(*def.value(), run);
+        if (!step.done() || run.status != RunStatus::kFinished) state.SkipWithError("run did not finish");
+        blocks += run.executed_blocks;
+        benchmark::DoNotOptimize(run.TakeLogs());
+    }
+    state.counters["blocks/s"] = benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Run10Blocks)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace weft::engine
