@@ -157,6 +157,9 @@ int Serve(const cli::Settings& s) {
     scheduler.Stop();
     workers.Stop();
     http_client->Shutdown();
+    // Sync callers still waiting hold callbacks and timers of the server's event loop: drop them while it
+    // exists.
+    run_events.Clear();
     spdlog::info("weft stopped");
     return 0;
 }

@@ -18,6 +18,16 @@ void RunEvents::Finished(const Run& run) {
     for (auto& fn : fns) fn(run);
 }
 
+void RunEvents::Clear() {
+    std::multimap<std::int64_t, FinishedFn> waiters;
+    {
+        std::lock_guard lock(mu_);
+        waiters.swap(waiters_);
+        wake_ = nullptr;
+        stop_ = nullptr;
+    }
+}
+
 void RunEvents::SetWakeHandler(std::function<void()> fn) {
     std::lock_guard lock(mu_);
     wake_ = std::move(fn);

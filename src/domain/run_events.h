@@ -24,6 +24,10 @@ class RunEvents {
     void Enqueued();
 
     void SetStopHandler(std::function<void(std::int64_t run_id)> fn);
+
+    // Drops every waiter and handler without calling them. At shutdown, before the event loop their callbacks
+    // belong to is destroyed (a waiter holds a sync caller's reply and its timer).
+    void Clear();
     void StopRequested(std::int64_t run_id);
 
   private:
