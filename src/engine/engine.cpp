@@ -7,8 +7,6 @@
 
 namespace weft::engine {
 
-namespace {
-
 json::value EmptyValue(VariableType type) {
     switch (type) {
         case VariableType::kString:
@@ -23,6 +21,8 @@ json::value EmptyValue(VariableType type) {
     }
     return nullptr;
 }
+
+namespace {
 
 std::string FormatLimitBytes(std::int64_t bytes) {
     if (bytes % (1024 * 1024) == 0) return std::to_string(bytes / (1024 * 1024)) + " MiB";

@@ -27,28 +27,13 @@ const char* OpName(VariableOpKind kind) {
     return "unknown";
 }
 
-json::value EmptyOf(VariableType type) {
-    switch (type) {
-        case VariableType::kString:
-            return json::value("");
-        case VariableType::kNumber:
-            return json::value(0);
-        case VariableType::kObject:
-            return json::object{};
-        case VariableType::kList:
-        case VariableType::kTable:
-            return json::array{};
-    }
-    return nullptr;
-}
-
 // The value a `set` stores in a variable of `type`, or a message saying why it cannot.
 Result<json::value> Coerce(const json::value& v, VariableType type, const std::string& name) {
     auto refuse = [&](const char* wants) {
         return Error::Invalid("cannot set " + std::string(VariableTypeName(type)) + " variable '" + name + "' to " +
                               KindWithArticle(v) + " (" + wants + ")");
     };
-    if (v.is_null()) return EmptyOf(type);
+    if (v.is_null()) return EmptyValue(type);
     switch (type) {
         case VariableType::kString:
             return json::value(ToText(v));
@@ -251,7 +236,7 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
                 break;
             }
             case VariableOpKind::kClear:
-                *var = EmptyOf(b.variable_type);
+                *var = EmptyValue(b.variable_type);
                 size = static_cast<std::int64_t>(JsonSize(*var));
                 break;
         }

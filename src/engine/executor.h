@@ -9,6 +9,9 @@
 
 namespace weft::engine {
 
+// The value a variable of `type` starts with: "", 0, {}, [] (AUTOMATIONS.md section 1).
+json::value EmptyValue(VariableType type);
+
 // Internal to the engine: advances one RunState for one Step call. engine.cpp holds the control
 // flow (frames, pending effects, limits, logging); engine_blocks.cpp executes each block type.
 class Executor final : public Scope {
