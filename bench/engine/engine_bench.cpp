@@ -142,20 +142,19 @@ std::string Definition50WithLoop() {
     return json::serialize(def);
 }
 
-void BM_Run50BlocksWith1000Iterations(benchmark::State& state) {
-    auto def = ParseDefinitionText(Definition50WithLoop());
+// Runs `definition` to its end once per iteration with `inputs`, counting executed blocks.
+void RunToEnd(benchmark::State& state, const std::string& definition, const json::object& inputs) {
+    auto def = ParseDefinitionText(definition);
     if (!def.ok()) {
         state.SkipWithError("definition invalid");
         return;
     }
-    json::array items;
-    for (int i = 0; i < 1000; ++i) items.push_back(json::object{{"n", i}, {"name", "item" + std::to_string(i)}});
     FixedClock clock;
     Engine engine(clock, [] { return std::string("u"); });
     std::int64_t blocks = 0;
     for (auto _ : state) {
         RunStart start;
-        start.inputs = json::object{{"items", items}};
+        start.inputs = inputs;
         RunState run = engine.StartRun(*def.value(), std::move(start));
         auto step = engine.Step(*def.value(), run);
         if (!step.done() || run.status != RunStatus::kFinished) state.SkipWithError("run did not finish");
@@ -163,6 +162,12 @@ void BM_Run50BlocksWith1000Iterations(benchmark::State& state) {
         benchmark::DoNotOptimize(run.TakeLogs());
     }
     state.counters["blocks/s"] = benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kIsRate);
+}
+
+void BM_Run50BlocksWith1000Iterations(benchmark::State& state) {
+    json::array items;
+    for (int i = 0; i < 1000; ++i) items.push_back(json::object{{"n", i}, {"name", "item" + std::to_string(i)}});
+    RunToEnd(state, Definition50WithLoop(), json::object{{"items", items}});
 }
 BENCHMARK(BM_Run50BlocksWith1000Iterations)->Unit(benchmark::kMicrosecond);
 
@@ -185,26 +190,7 @@ std::string Definition10Blocks() {
     return json::serialize(def);
 }
 
-void BM_Run10Blocks(benchmark::State& state) {
-    auto def = ParseDefinitionText(Definition10Blocks());
-    if (!def.ok()) {
-        state.SkipWithError("definition invalid");
-        return;
-    }
-    FixedClock clock;
-    Engine engine(clock, [] { return std::string("u"); });
-    std::int64_t blocks = 0;
-    for (auto _ : state) {
-        RunStart start;
-        start.inputs = json::object{{"n", 5}};
-        RunState run = engine.StartRun(*def.value(), std::move(start));
-        auto step = engine.Step(*def.value(), run);
-        if (!step.done() || run.status != RunStatus::kFinished) state.SkipWithError("run did not finish");
-        blocks += run.executed_blocks;
-        benchmark::DoNotOptimize(run.TakeLogs());
-    }
-    state.counters["blocks/s"] = benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kIsRate);
-}
+void BM_Run10Blocks(benchmark::State& state) { RunToEnd(state, Definition10Blocks(), json::object{{"n", 5}}); }
 BENCHMARK(BM_Run10Blocks)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
