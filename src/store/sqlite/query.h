@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ids.h"
 #include "core/result.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -39,6 +40,23 @@ inline Result<std::int64_t> Count(Connection& c, std::string_view sql, auto&& bi
     auto row = s.Step();
     if (!row) return std::move(row).error();
     return *row ? s.Int(0) : 0;
+}
+
+// The API's `{account}`, `{user}` and `{blend}` lookups: by guid when `key` looks like one, else (or when no
+// row has that guid) by the natural key. `where` is the select with its scope conditions, ending in "AND ";
+// `bind_scope` binds the scope's parameters; the key is bound last.
+template <typename T, typename BindScope, typename ReadFn>
+Result<T> QueryByGuidOr(Connection& c, const std::string& where, const char* guid_column, const char* key_column,
+                        std::string_view key, BindScope&& bind_scope, ReadFn&& read, const char* what) {
+    auto bind = [&](Statement& s) {
+        bind_scope(s);
+        s.Bind(key);
+    };
+    if (LooksLikeGuid(key)) {
+        auto by_guid = QueryOne<T>(c, where + guid_column + " = ?", bind, read, what);
+        if (by_guid || by_guid.error().code != ErrorCode::kNotFound) return by_guid;
+    }
+    return QueryOne<T>(c, where + key_column + " = ?", bind, read, what);
 }
 
 // A conflict error with the given public message; other errors pass through.

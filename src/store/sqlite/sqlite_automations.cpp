@@ -88,16 +88,10 @@ Result<Automation> SqliteStore::CreateAutomation(PartnerId partner, const Automa
 }
 
 Result<Automation> SqliteStore::FindAutomation(PartnerId partner, std::int64_t account_id, std::string_view key) {
-    return db_->Read([&](Connection& c) -> Result<Automation> {
-        if (LooksLikeGuid(key)) {
-            auto by_guid = sqlite::QueryOne<Automation>(
-                c, std::string(kColumns) + "WHERE a.partner_id = ? AND b.account_id = ? AND b.guid = ?",
-                [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(key); }, ReadAutomation, "Automation");
-            if (by_guid || by_guid.error().code != ErrorCode::kNotFound) return by_guid;
-        }
-        return sqlite::QueryOne<Automation>(
-            c, std::string(kColumns) + "WHERE a.partner_id = ? AND b.account_id = ? AND b.name = ?",
-            [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(key); }, ReadAutomation, "Automation");
+    return db_->Read([&](Connection& c) {
+        return sqlite::QueryByGuidOr<Automation>(
+            c, std::string(kColumns) + "WHERE a.partner_id = ? AND b.account_id = ? AND ", "b.guid", "b.name", key,
+            [&](Statement& s) { s.Bind(partner).Bind(account_id); }, ReadAutomation, "Automation");
     });
 }
 

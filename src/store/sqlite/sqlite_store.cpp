@@ -78,27 +78,15 @@ ApiKey ReadKey(const Statement& s) {
 }
 
 Result<Account> FindAccountOn(Connection& c, PartnerId partner, std::string_view key) {
-    if (LooksLikeGuid(key)) {
-        auto by_guid = QueryOne<Account>(
-            c, std::string(kAccountColumns) + "WHERE partner_id = ? AND guid = ?",
-            [&](Statement& s) { s.Bind(partner).Bind(key); }, ReadAccount, "Account");
-        if (by_guid || by_guid.error().code != ErrorCode::kNotFound) return by_guid;
-    }
-    return QueryOne<Account>(
-        c, std::string(kAccountColumns) + "WHERE partner_id = ? AND externalid = ?",
-        [&](Statement& s) { s.Bind(partner).Bind(key); }, ReadAccount, "Account");
+    return sqlite::QueryByGuidOr<Account>(
+        c, std::string(kAccountColumns) + "WHERE partner_id = ? AND ", "guid", "externalid", key,
+        [&](Statement& s) { s.Bind(partner); }, ReadAccount, "Account");
 }
 
 Result<User> FindUserOn(Connection& c, PartnerId partner, std::int64_t account_id, std::string_view key) {
-    if (LooksLikeGuid(key)) {
-        auto by_guid = QueryOne<User>(
-            c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? AND u.guid = ?",
-            [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(key); }, ReadUser, "User");
-        if (by_guid || by_guid.error().code != ErrorCode::kNotFound) return by_guid;
-    }
-    return QueryOne<User>(
-        c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? AND u.externalid = ?",
-        [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(key); }, ReadUser, "User");
+    return sqlite::QueryByGuidOr<User>(
+        c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? AND ", "u.guid", "u.externalid",
+        key, [&](Statement& s) { s.Bind(partner).Bind(account_id); }, ReadUser, "User");
 }
 
 Result<User> GetUserById(Connection& c, PartnerId partner, std::int64_t account_id, std::int64_t user_id) {
