@@ -82,7 +82,7 @@ Result<Automation> SqliteStore::CreateAutomation(PartnerId partner, const Automa
         s.Bind(b.account_id).Bind(b.guid).Bind(b.created_at);
         if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
         Automation out = b;
-        out.id = sqlite3_last_insert_rowid(c.handle());
+        out.id = c.LastInsertId();
         return out;
     });
 }
@@ -125,7 +125,7 @@ Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automati
         BindFields(s, b);
         s.Bind(b.id).Bind(b.account_id).Bind(partner);
         if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
-        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Automation not found.");
+        if (c.Changes() == 0) return Error::NotFound("Automation not found.");
         return GetById(c, partner, b.account_id, b.id);
     });
 }
@@ -192,7 +192,7 @@ Result<FireResult> SqliteStore::FireSchedule(std::int64_t automation_id, Micros 
         Statement advance(c, "UPDATE automations SET next_fire_at = ? WHERE id = ? AND next_fire_at = ?");
         advance.Bind(next).Bind(automation_id).Bind(tick);
         if (auto r = advance.Run(); !r) return std::move(r).error();
-        if (sqlite3_changes(c.handle()) == 0) return FireResult{FireOutcome::kStale, std::nullopt};
+        if (c.Changes() == 0) return FireResult{FireOutcome::kStale, std::nullopt};
         if (!run) return FireResult{FireOutcome::kAdvanced, std::nullopt};
         auto overlap = sqlite::Count(c,
                                      "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND context = 'scheduled' AND "
@@ -222,7 +222,7 @@ Status SqliteStore::DeleteAutomation(PartnerId partner, std::int64_t account_id,
                     "(SELECT id FROM accounts WHERE partner_id = ?)");
         s.Bind(automation_id).Bind(account_id).Bind(partner);
         if (auto r = s.Run(); !r) return r;
-        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Automation not found.");
+        if (c.Changes() == 0) return Error::NotFound("Automation not found.");
         return Ok();
     });
 }

@@ -28,6 +28,10 @@ class Connection {
     Connection& operator=(const Connection&) = delete;
 
     sqlite3* handle() const { return db_; }
+    // The id of the row the last INSERT on this connection created, and the rows the last write changed.
+    // Store code uses these rather than sqlite3_* calls so that it stays portable to the PostgreSQL backend.
+    std::int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+    int Changes() const { return sqlite3_changes(db_); }
     // A cached prepared statement, reset and with bindings cleared.
     sqlite3_stmt* Prepare(std::string_view sql);
     // Runs one or more statements without results; throws on failure (used for schema and pragmas).

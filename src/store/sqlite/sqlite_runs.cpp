@@ -96,7 +96,7 @@ Result<Run> SqliteStore::EnqueueRun(PartnerId partner, const Run& run, int queue
         s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
         s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at);
         if (auto r = s.Run(); !r) return std::move(r).error();
-        return RunById(c, sqlite3_last_insert_rowid(c.handle()));
+        return RunById(c, c.LastInsertId());
     });
 }
 
@@ -225,21 +225,21 @@ Result<int> SqliteStore::ReapExpiredLeases(Micros now, int max_attempts) {
                        "lease_expires_at = NULL, updated_at = ?1 WHERE status = 'must stop' AND lease_expires_at < ?1");
         stop.Bind(now);
         if (auto r = stop.Run(); !r) return std::move(r).error();
-        int touched = sqlite3_changes(c.handle());
+        int touched = c.Changes();
         Statement fail(c,
                        "UPDATE runs SET status = 'failed', stoptime = ?1, lease_owner = NULL, lease_expires_at = NULL, "
                        "error = '{\"message\":\"worker lost\",\"block_id\":null}', updated_at = ?1 "
                        "WHERE status = 'running' AND lease_expires_at < ?1 AND attempt >= ?2");
         fail.Bind(now).Bind(max_attempts);
         if (auto r = fail.Run(); !r) return std::move(r).error();
-        touched += sqlite3_changes(c.handle());
+        touched += c.Changes();
         Statement requeue(
             c,
             "UPDATE runs SET status = 'queued', attempt = attempt + 1, lease_owner = NULL, "
             "lease_expires_at = NULL, updated_at = ?1 WHERE status = 'running' AND lease_expires_at < ?1");
         requeue.Bind(now);
         if (auto r = requeue.Run(); !r) return std::move(r).error();
-        touched += sqlite3_changes(c.handle());
+        touched += c.Changes();
         return touched;
     });
 }

@@ -103,7 +103,7 @@ Result<User> InsertUser(Connection& c, const User& u) {
     s.Bind(u.created_at).Bind(u.updated_at);
     if (auto r = s.Run(); !r) return ConflictOr(std::move(r).error(), "A user with this externalid already exists.");
     User out = u;
-    out.id = sqlite3_last_insert_rowid(c.handle());
+    out.id = c.LastInsertId();
     return out;
 }
 
@@ -174,7 +174,7 @@ Result<Partner> SqliteStore::CreatePartner(const Partner& p) {
         s.Bind(p.created_at).Bind(p.updated_at);
         if (auto r = s.Run(); !r) return std::move(r).error();
         Partner out = p;
-        out.app_id = sqlite3_last_insert_rowid(c.handle());
+        out.app_id = c.LastInsertId();
         return out;
     });
 }
@@ -186,7 +186,7 @@ Result<Partner> SqliteStore::UpdatePartnerLimits(PartnerId app_id, const Partner
                     "WHERE app_id = ?");
         s.Bind(limits.rate_limit).Bind(limits.queue_cap).Bind(limits.concurrency).Bind(now).Bind(app_id);
         if (auto r = s.Run(); !r) return std::move(r).error();
-        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Partner not found.");
+        if (c.Changes() == 0) return Error::NotFound("Partner not found.");
         return QueryOne<Partner>(
             c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& q) { q.Bind(app_id); }, ReadPartner,
             "Partner");
@@ -214,7 +214,7 @@ Result<ApiKey> SqliteStore::AddApiKey(const ApiKey& key) {
         s.Bind(key.app_id).Bind(key.prefix).Bind(key.hash_hex).Bind(key.created_at);
         if (auto r = s.Run(); !r) return std::move(r).error();
         ApiKey out = key;
-        out.id = sqlite3_last_insert_rowid(c.handle());
+        out.id = c.LastInsertId();
         return out;
     });
 }
@@ -224,7 +224,7 @@ Status SqliteStore::RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros n
         Statement s(c, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE app_id = ? AND id = ?");
         s.Bind(now).Bind(app_id).Bind(key_id);
         if (auto r = s.Run(); !r) return r;
-        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("API key not found for this partner.");
+        if (c.Changes() == 0) return Error::NotFound("API key not found for this partner.");
         return Ok();
     });
 }
@@ -280,7 +280,7 @@ Result<Account> SqliteStore::CreateAccount(const Account& a, const std::optional
             return ConflictOr(std::move(r).error(), "An account with this externalid already exists.");
         }
         Account out = a;
-        out.id = sqlite3_last_insert_rowid(c.handle());
+        out.id = c.LastInsertId();
         if (first_user) {
             User u = *first_user;
             u.account_id = out.id;
@@ -330,7 +330,7 @@ Result<Account> SqliteStore::UpdateAccount(PartnerId partner, std::int64_t accou
         if (auto r = s.Run(); !r) {
             return ConflictOr(std::move(r).error(), "An account with this externalid already exists.");
         }
-        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Account not found.");
+        if (c.Changes() == 0) return Error::NotFound("Account not found.");
         return QueryOne<Account>(
             c, std::string(kAccountColumns) + "WHERE partner_id = ? AND id = ?",
             [&](Statement& q) { q.Bind(partner).Bind(account_id); }, ReadAccount, "Account");
@@ -342,7 +342,7 @@ Status SqliteStore::DeleteAccount(PartnerId partner, std::int64_t account_id) {
         Statement s(c, "DELETE FROM accounts WHERE partner_id = ? AND id = ?");
         s.Bind(partner).Bind(account_id);
         if (auto r = s.Run(); !r) return r;
-        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("Account not found.");
+        if (c.Changes() == 0) return Error::NotFound("Account not found.");
         return Ok();
     });
 }
@@ -404,7 +404,7 @@ Status SqliteStore::DeleteUser(PartnerId partner, std::int64_t account_id, std::
                     "(SELECT id FROM accounts WHERE partner_id = ?)");
         s.Bind(user_id).Bind(account_id).Bind(partner);
         if (auto r = s.Run(); !r) return r;
-        if (sqlite3_changes(c.handle()) == 0) return Error::NotFound("User not found.");
+        if (c.Changes() == 0) return Error::NotFound("User not found.");
         return Ok();
     });
 }
