@@ -138,20 +138,12 @@ void Executor::Log(const Block& b, Micros started, const char* status, json::val
                    std::string error, int attempt, std::optional<std::int64_t> iteration) {
     if (state_.log_truncated) return;
     const auto& limits = engine_.limits();
-    LogEntry e;
-    e.block_id = b.id;
-    e.type = BlockTypeName(b.type);
-    e.started_at = started;
-    e.duration_ms = (engine_.clock().Now() - started) / 1000;
-    e.status = status;
+    const std::int64_t duration_ms = (engine_.clock().Now() - started) / 1000;
     std::size_t input_size = 0;
     std::size_t output_size = 0;
-    e.input = TruncateForLog(std::move(input), limits.max_log_value_bytes, input_size);
-    e.output = TruncateForLog(output, limits.max_log_value_bytes, output_size);
-    e.error = std::move(error);
-    e.attempt = attempt;
-    e.iteration = iteration;
-    const auto size = static_cast<std::int64_t>(input_size + output_size + e.error.size() + 200);
+    json::value logged_input = TruncateForLog(std::move(input), limits.max_log_value_bytes, input_size);
+    json::value logged_output = TruncateForLog(output, limits.max_log_value_bytes, output_size);
+    const auto size = static_cast<std::int64_t>(input_size + output_size + error.size() + 200);
     if (state_.log_bytes + size > limits.max_log_bytes) {
         state_.log_truncated = true;
         LogEntry last;
@@ -163,7 +155,9 @@ void Executor::Log(const Block& b, Micros started, const char* status, json::val
         return;
     }
     state_.log_bytes += size;
-    state_.logs.push_back(std::move(e));
+    // Built in place: boost::json::value's move assignment costs several times its move construction.
+    state_.logs.push_back(LogEntry{b.id, BlockTypeName(b.type), started, duration_ms, status, std::move(logged_input),
+                                   std::move(logged_output), std::move(error), attempt, iteration});
 }
 
 std::optional<Effect> Executor::Apply(const Block& b, Outcome o, Micros started, int attempt,

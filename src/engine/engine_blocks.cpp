@@ -157,8 +157,12 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
     auto& vars = state_.variables.get_object();
     json::value* var = vars.if_contains(b.variable);
     if (var == nullptr) return Failed(nullptr, "unknown variable '" + b.variable + "'");
+    // Objects built with their final capacity: growing a boost::json::object or building one from an
+    // initializer list costs a block several hundred instructions more.
     json::array ops_log;
-    json::object input{{"variable", b.variable}};
+    ops_log.reserve(b.operations.size());
+    json::object input(2);
+    input.emplace("variable", b.variable);
     const auto* size_entry = state_.variable_bytes.if_contains(b.variable);
     std::int64_t size = size_entry != nullptr && size_entry->is_int64() ? size_entry->get_int64()
                                                                         : static_cast<std::int64_t>(JsonSize(*var));
@@ -169,13 +173,16 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
         if (op.kind != VariableOpKind::kClear) {
             auto v = Evaluate(op.value, *this, formulas_);
             if (!v) {
-                input["operations"] = std::move(ops_log);
+                input.emplace("operations", std::move(ops_log));
                 return Failed(std::move(input), "operations[" + std::to_string(i) + "].value: " + v.error().message);
             }
-            value = std::move(v.value());
+            value.swap(v.value());
             if (auto limit = DepthLimitExceeded(value)) return Limit(std::move(input), std::move(*limit));
         }
-        ops_log.push_back(json::object{{"op", OpName(op.kind)}, {"value", value}});
+        json::object op_log(2);
+        op_log.emplace("op", OpName(op.kind));
+        op_log.emplace("value", value);
+        ops_log.emplace_back(std::move(op_log));
         std::string error;
         switch (op.kind) {
             case VariableOpKind::kSet: {
@@ -241,13 +248,13 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
                 break;
         }
         if (!error.empty()) {
-            input["operations"] = std::move(ops_log);
+            input.emplace("operations", std::move(ops_log));
             state_.variable_bytes[b.variable] = size;
             state_.data_bytes += size - old_size;
             return Failed(std::move(input), error);
         }
     }
-    input["operations"] = std::move(ops_log);
+    input.emplace("operations", std::move(ops_log));
     state_.variable_bytes[b.variable] = size;
     state_.data_bytes += size - old_size;
     if (auto limit = DataLimitExceeded()) return Limit(std::move(input), std::move(*limit));
