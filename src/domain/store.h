@@ -157,6 +157,10 @@ class Store {
     // for `owner` until `lease_until`. At most `max` in all.
     virtual Result<std::vector<ClaimedRun>> ClaimRuns(const std::string& owner, int max, Micros now,
                                                       Micros lease_until) = 0;
+    // Claims this one queued run for `owner` whatever its account's running count: a sync sub-run borrowing the
+    // slot of the parent that waits for it. Empty when the run is no longer queued (another worker has it).
+    virtual Result<std::optional<ClaimedRun>> ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
+                                                       Micros lease_until) = 0;
     virtual Status RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids,
                                Micros lease_until) = 0;
     // Runs whose lease lapsed go back to the queue with attempt + 1, or fail ("worker lost") after

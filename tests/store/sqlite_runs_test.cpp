@@ -217,5 +217,20 @@ TEST_F(QueueTest, ServerSecretIsCreatedOnceAndThenKept) {
     EXPECT_EQ(*store_->ServerSecret("other", "x", now_), "x");
 }
 
+TEST_F(QueueTest, ClaimRunTakesOneQueuedRunWhateverTheAccountRuns) {
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(Enqueue(account_, automation_).ok());
+    ASSERT_EQ(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->size(), 2u);  // the account is at its limit
+    auto sub = Enqueue(account_, automation_);
+    EXPECT_TRUE(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->empty());
+    auto mine = store_->ClaimRun(sub->id, "w2", now_, now_ + 30'000'000);
+    ASSERT_TRUE(mine.ok());
+    ASSERT_TRUE(mine->has_value());
+    EXPECT_EQ((*mine)->run.guid, sub->guid);
+    EXPECT_EQ((*mine)->run.status, kRunStatusRunning);
+    EXPECT_EQ((*mine)->account.id, account_);
+    EXPECT_EQ((*mine)->automation.id, automation_);
+    EXPECT_FALSE(store_->ClaimRun(sub->id, "w3", now_, now_ + 30'000'000)->has_value());  // taken already
+}
+
 }  // namespace
 }  // namespace weft

@@ -53,6 +53,35 @@ Result<Run> RunById(Connection& c, std::int64_t id) {
         c, std::string(kColumns) + "WHERE r.id = ?", [&](Statement& s) { s.Bind(id); }, ReadRun, "Run");
 }
 
+// A claimed run with the automation and account it needs to execute.
+Result<ClaimedRun> LoadClaimed(Connection& c, std::int64_t id) {
+    auto run = RunById(c, id);
+    if (!run) return std::move(run).error();
+    Statement ab(c,
+                 "SELECT b.definition, b.persisted_inputs, b.name, b.guid, b.run_mode, a.guid, a.externalid, "
+                 "a.name, a.partner_id FROM automations b JOIN accounts a ON a.id = b.account_id "
+                 "WHERE b.id = ?");
+    ab.Bind(run->automation_id);
+    auto row = ab.Step();
+    if (!row) return std::move(row).error();
+    if (!*row) return Error::Internal("claimed run without automation");
+    ClaimedRun cr;
+    cr.automation.id = run->automation_id;
+    cr.automation.account_id = run->account_id;
+    cr.automation.definition = ab.Text(0);
+    cr.automation.persisted_inputs = ab.Text(1);
+    cr.automation.name = ab.Text(2);
+    cr.automation.guid = ab.Text(3);
+    cr.automation.run_mode = ab.Text(4);
+    cr.account.id = run->account_id;
+    cr.account.guid = ab.Text(5);
+    cr.account.externalid = ab.Text(6);
+    cr.account.name = ab.Text(7);
+    cr.account.partner_id = ab.Int(8);
+    cr.run = std::move(*run);
+    return cr;
+}
+
 }  // namespace
 
 Result<Run> SqliteStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) {
@@ -175,33 +204,26 @@ Result<std::vector<ClaimedRun>> SqliteStore::ClaimRuns(const std::string& owner,
         }
         std::vector<ClaimedRun> out;
         for (auto id : claimed) {
-            auto run = RunById(c, id);
-            if (!run) return std::move(run).error();
-            Statement ab(c,
-                         "SELECT b.definition, b.persisted_inputs, b.name, b.guid, b.run_mode, a.guid, a.externalid, "
-                         "a.name, a.partner_id FROM automations b JOIN accounts a ON a.id = b.account_id "
-                         "WHERE b.id = ?");
-            ab.Bind(run->automation_id);
-            auto row = ab.Step();
-            if (!row) return std::move(row).error();
-            if (!*row) return Error::Internal("claimed run without automation");
-            ClaimedRun cr;
-            cr.automation.id = run->automation_id;
-            cr.automation.account_id = run->account_id;
-            cr.automation.definition = ab.Text(0);
-            cr.automation.persisted_inputs = ab.Text(1);
-            cr.automation.name = ab.Text(2);
-            cr.automation.guid = ab.Text(3);
-            cr.automation.run_mode = ab.Text(4);
-            cr.account.id = run->account_id;
-            cr.account.guid = ab.Text(5);
-            cr.account.externalid = ab.Text(6);
-            cr.account.name = ab.Text(7);
-            cr.account.partner_id = ab.Int(8);
-            cr.run = std::move(*run);
-            out.push_back(std::move(cr));
+            auto cr = LoadClaimed(c, id);
+            if (!cr) return std::move(cr).error();
+            out.push_back(std::move(*cr));
         }
         return out;
+    });
+}
+
+Result<std::optional<ClaimedRun>> SqliteStore::ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
+                                                        Micros lease_until) {
+    return db_->Write([&](Connection& c) -> Result<std::optional<ClaimedRun>> {
+        Statement u(c,
+                    "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, lease_expires_at = ?, "
+                    "updated_at = ? WHERE id = ? AND status = 'queued'");
+        u.Bind(now).Bind(owner).Bind(lease_until).Bind(now).Bind(run_id);
+        if (auto r = u.Run(); !r) return std::move(r).error();
+        if (c.Changes() == 0) return std::optional<ClaimedRun>();
+        auto cr = LoadClaimed(c, run_id);
+        if (!cr) return std::move(cr).error();
+        return std::optional<ClaimedRun>(std::move(*cr));
     });
 }
 

@@ -65,6 +65,8 @@ class SqliteStore final : public Store {
                                const PageRequest& page) override;
     Result<std::vector<ClaimedRun>> ClaimRuns(const std::string& owner, int max, Micros now,
                                               Micros lease_until) override;
+    Result<std::optional<ClaimedRun>> ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
+                                               Micros lease_until) override;
     Status RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids, Micros lease_until) override;
     Result<int> ReapExpiredLeases(Micros now, int max_attempts) override;
     Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) override;
