@@ -115,8 +115,23 @@ CREATE TABLE run_logs (
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 )sql"},
+        // Versions 3-8 are reserved for work in progress on other branches (templates, connectors, PostgreSQL).
+        {9, "server secrets (export link signing) and run retention", R"sql(
+CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX runs_by_stoptime ON runs(stoptime) WHERE stoptime IS NOT NULL;
+)sql"},
     };
     return kMigrations;
+}
+
+int LatestVersion() {
+    int latest = 0;
+    for (const auto& m : Migrations()) latest = m.version > latest ? m.version : latest;
+    return latest;
 }
 
 }  // namespace weft::sqlite
