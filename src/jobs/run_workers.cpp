@@ -271,7 +271,11 @@ void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::str
     }
     --active_count_;
     runs_ended_.Add();
-    if (!done) {
+    if (!done && done.error().code == ErrorCode::kNotFound) {
+        spdlog::debug("run {}: deleted (with its account or automation) before it ended", a->claimed.run.guid);
+    } else if (!done && done.error().code == ErrorCode::kConflict) {
+        spdlog::warn("run {}: its outcome was not recorded: {}", a->claimed.run.guid, done.error().message);
+    } else if (!done) {
         spdlog::error("run {}: recording its end failed: {}", a->claimed.run.guid, done.error().detail);
     } else {
         events_.Finished(*done);

@@ -157,8 +157,23 @@ ALTER TABLE automations ADD COLUMN bundle_id INTEGER REFERENCES automations(id) 
 CREATE INDEX automations_by_bundle ON automations(bundle_id) WHERE bundle_id IS NOT NULL;
 CREATE INDEX automations_by_template ON automations(account_id, template_guid) WHERE template_guid IS NOT NULL;
 )sql"},
+        // Versions 4-8 are reserved for work in progress on other branches (connectors, PostgreSQL).
+        {9, "server secrets (export link signing) and run retention", R"sql(
+CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX runs_by_stoptime ON runs(stoptime) WHERE stoptime IS NOT NULL;
+)sql"},
     };
     return kMigrations;
+}
+
+int LatestVersion() {
+    int latest = 0;
+    for (const auto& m : Migrations()) latest = m.version > latest ? m.version : latest;
+    return latest;
 }
 
 }  // namespace weft::sqlite

@@ -295,6 +295,13 @@ Result<Run> SqliteStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
             "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')");
         s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
         if (auto r = s.Run(); !r) return std::move(r).error();
+        if (c.Changes() == 0) {
+            // Deleted (with its account or automation), or no longer this worker's to end (its lease lapsed and
+            // the reaper requeued it): record nothing.
+            auto now = RunById(c, run_id);
+            if (!now) return now;
+            return Error::Conflict("The run is no longer running (now " + now->status + ").");
+        }
         if (auto r = AppendLogs(c, run_id, o.logs); !r) return std::move(r).error();
         const bool succeeded = o.status == kRunStatusFinished || o.status == kRunStatusFinishedWithWarnings;
         Statement last(c,
@@ -336,6 +343,41 @@ Result<bool> SqliteStore::StopRequested(std::int64_t run_id) {
         auto row = s.Step();
         if (!row) return std::move(row).error();
         return !*row || s.Text(0) != kRunStatusRunning;
+    });
+}
+
+Result<RunExport> SqliteStore::ExportRun(std::string_view guid) {
+    return db_->ReadSnapshot([&](Connection& c) -> Result<RunExport> {
+        auto run = sqlite::QueryOne<Run>(
+            c, std::string(kColumns) + "WHERE r.guid = ?", [&](Statement& s) { s.Bind(guid); }, ReadRun, "Run");
+        if (!run) return std::move(run).error();
+        auto logs = sqlite::QueryAll<std::string>(
+            c, "SELECT entry FROM run_logs WHERE run_id = ? ORDER BY seq", [&](Statement& s) { s.Bind(run->id); },
+            [](const Statement& s) { return s.Text(0); });
+        if (!logs) return std::move(logs).error();
+        return RunExport{std::move(*run), std::move(*logs)};
+    });
+}
+
+Result<std::vector<Run>> SqliteStore::ListActiveRuns(PartnerId partner, std::int64_t account_id) {
+    return db_->Read([&](Connection& c) {
+        return sqlite::QueryAll<Run>(
+            c,
+            std::string(kColumns) +
+                "WHERE a.partner_id = ? AND r.account_id = ? AND r.status IN ('queued', 'running', 'must stop') "
+                "ORDER BY r.id",
+            [&](Statement& s) { s.Bind(partner).Bind(account_id); }, ReadRun);
+    });
+}
+
+Result<int> SqliteStore::PruneRuns(Micros before, int batch) {
+    return db_->Write([&](Connection& c) -> Result<int> {
+        Statement s(c,
+                    "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE stoptime < ? AND status IN "
+                    "('finished', 'finished with warnings', 'failed', 'stopped') ORDER BY stoptime LIMIT ?)");
+        s.Bind(before).Bind(batch);
+        if (auto r = s.Run(); !r) return std::move(r).error();
+        return c.Changes();
     });
 }
 

@@ -87,6 +87,10 @@ class SqliteStore final : public Store {
     Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) override;
     Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) override;
     Result<bool> StopRequested(std::int64_t run_id) override;
+    Result<RunExport> ExportRun(std::string_view guid) override;
+    Result<std::vector<Run>> ListActiveRuns(PartnerId partner, std::int64_t account_id) override;
+    Result<int> PruneRuns(Micros before, int batch) override;
+    Result<std::string> ServerSecret(std::string_view name, std::string_view fresh, Micros now) override;
 
   private:
     std::unique_ptr<sqlite::Database> db_;
