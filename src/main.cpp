@@ -14,12 +14,14 @@
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "domain/account_service.h"
+#include "domain/automation_flows.h"
 #include "domain/automation_service.h"
 #include "domain/export_links.h"
 #include "domain/partner_service.h"
 #include "domain/rate_limiter.h"
 #include "domain/run_events.h"
 #include "domain/run_service.h"
+#include "domain/template_service.h"
 #include "engine/engine.h"
 #include "http/http_client.h"
 #include "http/server.h"
@@ -104,6 +106,8 @@ int Serve(const cli::Settings& s) {
     AutomationService automations(*store, *clock, checker);
     RunEvents run_events;
     RunService runs(*store, *clock, checker, run_events);
+    TemplateService templates(*store, *clock, checker, runs);
+    AutomationFlows flows(*store, automations, runs);
     engine::Engine engine(*clock, [clock = clock.get()] { return NewGuid(clock->Now()); });
 
     http::ServerOptions opts;
@@ -129,6 +133,8 @@ int Serve(const cli::Settings& s) {
     while (!deps.public_url.empty() && deps.public_url.back() == '/') deps.public_url.pop_back();
     deps.automations = &automations;
     deps.runs = &runs;
+    deps.templates = &templates;
+    deps.flows = &flows;
     deps.sync_timeout = std::chrono::seconds(s.Int("sync_timeout", 1, 3600));
     deps.trigger_max_body = static_cast<std::size_t>(s.Int("trigger_max_body_bytes", 1, 1LL << 30));
     auto export_key = store->ServerSecret("run_export_links", RandomToken(64), clock->Now());

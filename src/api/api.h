@@ -8,12 +8,14 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "domain/account_service.h"
+#include "domain/automation_flows.h"
 #include "domain/automation_service.h"
 #include "domain/export_links.h"
 #include "domain/partner_service.h"
 #include "domain/rate_limiter.h"
 #include "domain/run_service.h"
 #include "domain/store.h"
+#include "domain/template_service.h"
 #include "http/router.h"
 
 namespace weft::api {
@@ -31,6 +33,8 @@ struct ApiDeps {
     std::function<bool()> draining;     // readiness goes false while the server drains
     AutomationService* automations = nullptr;
     RunService* runs = nullptr;
+    TemplateService* templates = nullptr;
+    AutomationFlows* flows = nullptr;
     AsyncRuntime* runtime = nullptr;
     std::chrono::milliseconds sync_timeout{55'000};  // how long a sync run call waits before answering 202
     std::size_t trigger_max_body = 64 * 1024;        // payload limit of triggered calls (413 beyond)

@@ -1,7 +1,11 @@
 #include "api/automations.h"
 
+#include <atomic>
+#include <memory>
+
 #include "api/body.h"
 #include "api/paging.h"
+#include "api/runs.h"
 #include "api/views.h"
 
 namespace weft::api {
@@ -48,13 +52,30 @@ Result<AutomationInput> ReadAutomationInput(const json::object& body) {
     return in;
 }
 
-Result<http::Response> AutomationResponse(ApiDeps& deps, CallContext& ctx, const Automation& b, bool detailed) {
+}  // namespace
+
+Result<json::object> AutomationJson(ApiDeps& deps, PartnerId partner, const Automation& b, const std::string& base,
+                                    bool detailed) {
     auto info = deps.automations->Describe(b);
     if (!info) return std::move(info).error();
-    return JsonBody(200, AutomationView(b, *info, BaseUrl(ctx.req, deps.public_url), detailed));
+    json::array members;
+    if (b.isbundle) {
+        auto found = deps.store.ListBundleMembers(partner, b.account_id, b.id);
+        if (!found) return std::move(found).error();
+        for (const auto& m : *found) {
+            auto member = AutomationJson(deps, partner, m, base, false);
+            if (!member) return std::move(member).error();
+            members.emplace_back(std::move(*member));
+        }
+    }
+    return AutomationView(b, *info, base, detailed, std::move(members));
 }
 
-}  // namespace
+Result<http::Response> AutomationResponse(ApiDeps& deps, CallContext& ctx, const Automation& b, bool detailed) {
+    auto view = AutomationJson(deps, ctx.partner.app_id, b, BaseUrl(ctx.req, deps.public_url), detailed);
+    if (!view) return std::move(view).error();
+    return JsonBody(200, *view);
+}
 
 Result<Automation> PathAutomation(ApiDeps& deps, CallContext& ctx) {
     return deps.automations->Find(ctx.partner.app_id, *ctx.account, ctx.params.at("blend"));
@@ -68,9 +89,9 @@ Result<http::Response> ListAutomations(ApiDeps& deps, CallContext& ctx) {
     const std::string base = BaseUrl(ctx.req, deps.public_url);
     json::array data;
     for (const auto& b : page->items) {
-        auto info = deps.automations->Describe(b);
-        if (!info) return std::move(info).error();
-        data.emplace_back(AutomationView(b, *info, base, false));
+        auto view = AutomationJson(deps, ctx.partner.app_id, b, base, false);
+        if (!view) return std::move(view).error();
+        data.emplace_back(std::move(*view));
     }
     return JsonBody(200, PageEnvelope(ctx.req, base, *paging, page->total, std::move(data)));
 }
@@ -103,11 +124,66 @@ Result<http::Response> UpdateAutomation(ApiDeps& deps, CallContext& ctx) {
     return AutomationResponse(deps, ctx, *updated, true);
 }
 
-Result<http::Response> DeleteAutomation(ApiDeps& deps, CallContext& ctx) {
+namespace {
+
+// The answer for one Delete run, or nullopt to go on with the next: a finished run (its automation is gone with
+// it) goes on; a failed or stopped one is 422 run_failed (its automation is kept).
+std::optional<http::Response> DeleteRunOutcome(const Run& ended, const std::string& request_id) {
+    if (ended.status == kRunStatusFinished || ended.status == kRunStatusFinishedWithWarnings) return std::nullopt;
+    return RunOutcome(ended, request_id, false);
+}
+
+// Waits for the Delete runs one after the other: 204 once all finished, 422 for the first that did not, 202 with
+// the run still going when the sync timeout comes first (its automation goes when it finishes). A run that is no
+// longer there finished: the store removed it with its automation.
+void AwaitDeleteRuns(ApiDeps& deps, std::vector<Run> runs, size_t next, std::string base, std::string account_guid,
+                     std::string request_id, Reply reply) {
+    if (next == runs.size()) return reply(NoContent());
+    const Run run = runs[next];
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    auto go_on = std::make_shared<std::function<void(std::optional<http::Response>)>>(
+        [&deps, runs = std::move(runs), next, base, account_guid, request_id,
+         reply](std::optional<http::Response> answer) mutable {
+            if (answer) return reply(std::move(*answer));
+            AwaitDeleteRuns(deps, std::move(runs), next + 1, std::move(base), std::move(account_guid),
+                            std::move(request_id), std::move(reply));
+        });
+    const std::string location =
+        base + "/v1/accounts/" + account_guid + "/blends/" + run.automation_guid + "/runs/" + run.guid;
+    auto timer = deps.runtime->After(deps.sync_timeout, [once, go_on, &deps, run, location] {
+        if (once->exchange(true)) return;
+        auto fresh = deps.store.GetRunById(run.id);
+        if (!fresh && fresh.error().code == ErrorCode::kNotFound) return (*go_on)(std::nullopt);
+        (*go_on)(AcceptedRun(fresh ? *fresh : run, location));
+    });
+    deps.runs->WhenFinished(run, [once, go_on, timer, request_id](const Run& ended) {
+        if (once->exchange(true)) return;
+        timer->Cancel();
+        (*go_on)(DeleteRunOutcome(ended, request_id));
+    });
+    // A Delete run that finished before the line above registered is already gone with its automation.
+    auto current = deps.store.GetRunById(run.id);
+    if (!current && current.error().code == ErrorCode::kNotFound && !once->exchange(true)) {
+        timer->Cancel();
+        (*go_on)(std::nullopt);
+    }
+}
+
+}  // namespace
+
+void DeleteAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
     auto b = PathAutomation(deps, ctx);
-    if (!b) return std::move(b).error();
-    if (auto r = deps.automations->Delete(ctx.partner.app_id, *b); !r) return std::move(r).error();
-    return NoContent();
+    if (!b) return reply(std::move(b).error());
+    bool force = false;
+    if (const std::string* q = ctx.req.Query("force")) {
+        auto v = ParseBoolText(*q);
+        if (!v) return reply(Error::Validation({{"force", {"must be a boolean"}}}));
+        force = *v;
+    }
+    auto pending = deps.flows->Delete(ctx.partner, *ctx.account, *b, force);
+    if (!pending) return reply(std::move(pending).error());
+    AwaitDeleteRuns(deps, std::move(*pending), 0, BaseUrl(ctx.req, deps.public_url), ctx.account->guid,
+                    ctx.req.request_id, std::move(reply));
 }
 
 Result<http::Response> SetPersistedInputs(ApiDeps& deps, CallContext& ctx) {
@@ -115,7 +191,7 @@ Result<http::Response> SetPersistedInputs(ApiDeps& deps, CallContext& ctx) {
     if (!b) return std::move(b).error();
     auto body = ReadJsonObject(ctx.req);
     if (!body) return std::move(body).error();
-    if (auto r = deps.automations->SetPersistedInputs(ctx.partner.app_id, *b, *body); !r) {
+    if (auto r = deps.flows->SetPersistedInputs(ctx.partner, *ctx.account, *b, *body); !r) {
         return std::move(r).error();
     }
     return NoContent();

@@ -27,20 +27,41 @@ http::Response NoContent() {
     return r;
 }
 
+namespace {
+http::Handler AccountRoute(ApiDeps& deps, AccountKeyFn key_of, AsyncPartnerHandler fn);
+}  // namespace
+
 http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn) {
     return AsyncPartnerRoute(deps, [fn = std::move(fn)](CallContext& ctx, Reply reply) { reply(fn(ctx)); });
 }
 
 http::Handler AsyncPartnerRoute(ApiDeps& deps, AsyncPartnerHandler fn) {
+    return AccountRoute(deps, nullptr, std::move(fn));
+}
+
+http::Handler PartnerRouteWithAccount(ApiDeps& deps, AccountKeyFn account_key, PartnerHandler fn) {
+    return AccountRoute(deps, std::move(account_key),
+                        [fn = std::move(fn)](CallContext& ctx, Reply reply) { reply(fn(ctx)); });
+}
+
+namespace {
+
+http::Handler AccountRoute(ApiDeps& deps, AccountKeyFn key_of, AsyncPartnerHandler fn) {
     Counter& rejections = deps.metrics.CounterFor("weft_rate_limit_rejections_total");
     deps.metrics.Describe("weft_rate_limit_rejections_total", "counter", "Calls refused by the rate limit (429).");
-    return [&deps, fn = std::move(fn), &rejections](http::Request& req, const http::PathParams& params,
-                                                    http::Respond respond) {
+    return [&deps, key_of = std::move(key_of), fn = std::move(fn), &rejections](
+               http::Request& req, const http::PathParams& params, http::Respond respond) {
         const std::string* app_id = req.Header("X-App-Id");
         const std::string* api_key = req.Header("X-Api-Key");
         std::optional<std::string_view> account_key;
+        std::optional<std::string> named;
         auto account_param = params.find("account");
-        if (account_param != params.end()) account_key = account_param->second;
+        if (account_param != params.end()) {
+            account_key = account_param->second;
+        } else if (key_of) {
+            named = key_of(req);
+            if (named) account_key = *named;
+        }
         auto call = deps.partners.AuthenticateCall(app_id ? *app_id : "", api_key ? *api_key : "", account_key);
         if (!call) return respond(http::ErrorResponse(call.error(), req.request_id));
 
@@ -76,5 +97,7 @@ http::Handler AsyncPartnerRoute(ApiDeps& deps, AsyncPartnerHandler fn) {
         respond(std::move(resp));
     };
 }
+
+}  // namespace
 
 }  // namespace weft::api

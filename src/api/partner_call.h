@@ -30,6 +30,10 @@ http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn);
 // The same for a handler that answers later (a sync run waiting for its outcome). It must copy what it needs
 // from the context before returning: the request may be gone by the time it replies.
 http::Handler AsyncPartnerRoute(ApiDeps& deps, AsyncPartnerHandler fn);
+// For a call that names its account outside the path (a template install's body `account`): `account_key`
+// reads it from the request (nullopt: none named, the partner's window); the rest is as PartnerRoute.
+using AccountKeyFn = std::function<std::optional<std::string>(const http::Request&)>;
+http::Handler PartnerRouteWithAccount(ApiDeps& deps, AccountKeyFn account_key, PartnerHandler fn);
 
 void SetRateHeaders(http::Response& resp, const RateDecision& d);
 // The 429 error of a refused call (the caller adds retry-after and the rate headers).

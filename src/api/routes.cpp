@@ -4,6 +4,7 @@
 #include "api/partner_call.h"
 #include "api/runs.h"
 #include "api/system.h"
+#include "api/templates.h"
 #include "api/widgets.h"
 
 namespace weft::api {
@@ -49,7 +50,10 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
         r.Add("POST", base, kDb, partner(CreateAutomation));
         r.Add("GET", one, kRead, partner(GetAutomation));
         r.Add("PUT", one, kDb, partner(UpdateAutomation));
-        r.Add("DELETE", one, kDb, partner(DeleteAutomation));
+        r.Add("DELETE", one, kDb, AsyncPartnerRoute(d, [&d](CallContext& ctx, Reply reply) {
+                  DeleteAutomation(d, ctx, std::move(reply));
+              }));
+        r.Add("PUT", base + "/{template}/{blend}", kDb, partner(PushTemplate));
         r.Add("POST", one + "/set-persisted-inputs", kDb, partner(SetPersistedInputs));
         r.Add("POST", one + "/execution-token", kDb, partner(RotateExecutionToken));
         r.Add("POST", one + "/run", kDb,
@@ -64,6 +68,18 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
     }
     r.Add("GET", "/v1/exports/runs/{run}/{kind}", kRead,
           [&d](auto& req, auto& params, auto respond) { DownloadRunExport(d, req, params, std::move(respond)); });
+
+    // Section 7: templates.
+    if (d.templates && d.flows) {
+        r.Add("GET", "/v1/templates", kRead, partner(ListTemplates));
+        r.Add("POST", "/v1/templates", kDb, partner(CreateTemplate));
+        r.Add("GET", "/v1/templates/{template}", kRead, partner(GetTemplate));
+        r.Add("PUT", "/v1/templates/{template}", kDb, partner(UpdateTemplate));
+        r.Add("DELETE", "/v1/templates/{template}", kDb, partner(DeleteTemplate));
+        r.Add(
+            "POST", "/v1/templates/{template}/install", kDb,
+            PartnerRouteWithAccount(d, InstallAccountKey, [&d](CallContext& ctx) { return InstallTemplate(d, ctx); }));
+    }
 
     // Section 8: triggered automations.
     for (const char* method : {"GET", "POST"}) {

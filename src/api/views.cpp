@@ -53,8 +53,36 @@ json::value JsonOr(const std::optional<std::string>& text, json::value fallback)
 
 }  // namespace
 
-json::object AutomationView(const Automation& b, const DefinitionInfo& info, const std::string& base_url,
-                            bool detailed) {
+namespace {
+
+json::array InputsView(const DefinitionInfo& info, const json::object& values, Micros created_at, Micros updated_at) {
+    json::array inputs;
+    std::int64_t order = 0;
+    for (const auto& in : info.inputs) {
+        ++order;
+        json::object i;
+        i["id"] = order;
+        i["block_id"] = in.block_id;
+        i["label"] = in.flow;
+        i["prompt"] = in.prompt;
+        i["field_name"] = in.field_name;
+        const json::value* v = values.if_contains(in.field_name);
+        i["persisted_value"] = v ? *v : json::value(nullptr);
+        i["is_required"] = in.required;
+        i["is_top_input"] = true;
+        i["is_persisted"] = in.persisted;
+        i["order"] = order;
+        i["created_at"] = FormatTimestamp(created_at);
+        i["updated_at"] = FormatTimestamp(updated_at);
+        inputs.push_back(std::move(i));
+    }
+    return inputs;
+}
+
+}  // namespace
+
+json::object AutomationView(const Automation& b, const DefinitionInfo& info, const std::string& base_url, bool detailed,
+                            json::array sub_automations) {
     json::object o;
     o["guid"] = b.guid;
     o["name"] = b.name;
@@ -77,9 +105,9 @@ json::object AutomationView(const Automation& b, const DefinitionInfo& info, con
     o["has_setup"] = info.has_setup;
     o["has_settings"] = info.has_settings;
     o["setup_complete"] = b.setup_complete;
-    o["isbundle"] = false;
-    o["sub_automations"] = json::array{};
-    o["sub_blends"] = json::array{};
+    o["isbundle"] = b.isbundle;
+    o["sub_automations"] = sub_automations;
+    o["sub_blends"] = std::move(sub_automations);
     o["template_guid"] = OptText(b.template_guid);
     o["template_version"] = b.template_version ? json::value(*b.template_version) : json::value(nullptr);
     // The Hub (EMBEDDING.md) does not exist yet: no admin links to hand out.
@@ -90,29 +118,39 @@ json::object AutomationView(const Automation& b, const DefinitionInfo& info, con
         auto persisted = ParseJson(b.persisted_inputs);
         const json::object empty;
         const json::object& values = persisted && persisted->is_object() ? persisted->as_object() : empty;
-        json::array inputs;
-        std::int64_t order = 0;
-        for (const auto& in : info.inputs) {
-            ++order;
-            json::object i;
-            i["id"] = order;
-            i["block_id"] = in.block_id;
-            i["label"] = in.flow;
-            i["prompt"] = in.prompt;
-            i["field_name"] = in.field_name;
-            const json::value* v = values.if_contains(in.field_name);
-            i["persisted_value"] = v ? *v : json::value(nullptr);
-            i["is_required"] = in.required;
-            i["is_top_input"] = true;
-            i["is_persisted"] = in.persisted;
-            i["order"] = order;
-            i["created_at"] = FormatTimestamp(b.created_at);
-            i["updated_at"] = FormatTimestamp(b.updated_at);
-            inputs.push_back(std::move(i));
-        }
-        o["inputs"] = std::move(inputs);
+        o["inputs"] = InputsView(info, values, b.created_at, b.updated_at);
         o["definition"] = JsonOr(b.definition, json::object{});
         o["execution_token"] = b.execution_token;
+    }
+    return o;
+}
+
+json::object TemplateView(const Template& t, const DefinitionInfo& info, const std::string& base_url, bool detailed,
+                          json::array sub_blends) {
+    json::object o;
+    o["guid"] = t.guid;
+    o["name"] = t.name;
+    o["description"] = t.description;
+    o["short_description"] = t.short_description;
+    o["icon"] = OptText(t.icon);
+    o["icon2"] = OptText(t.icon2);
+    o["icon3"] = OptText(t.icon3);
+    o["status"] = t.status;
+    o["has_setup"] = info.has_setup;
+    o["has_settings"] = info.has_settings;
+    o["isbundle"] = t.isbundle;
+    o["sub_blends"] = std::move(sub_blends);
+    o["groups"] = JsonOr(t.groups, json::array{});
+    // The Hub's install deep link (EMBEDDING.md): opened through single sign-on, it starts the setup wizard.
+    o["activation_url"] = base_url + "/sso/templates/" + t.guid + "/install";
+    o["version"] = t.version;
+    o["schedule_interval"] = t.schedule_interval;
+    o["schedule_timezone"] = t.schedule_timezone;
+    o["created_at"] = FormatTimestamp(t.created_at);
+    o["updated_at"] = FormatTimestamp(t.updated_at);
+    if (detailed) {
+        o["inputs"] = InputsView(info, json::object{}, t.created_at, t.updated_at);
+        o["definition"] = JsonOr(t.definition, json::object{});
     }
     return o;
 }

@@ -174,6 +174,15 @@ Result<Automation> AutomationService::RotateExecutionToken(PartnerId partner, co
 
 Status AutomationService::SetPersistedInputs(PartnerId partner, const Automation& automation,
                                              const json::object& values) {
+    auto updated = WithPersistedInputs(automation, values);
+    if (!updated) return std::move(updated).error();
+    auto saved = store_.SaveAutomation(partner, *updated);
+    if (!saved) return std::move(saved).error();
+    return Ok();
+}
+
+Result<Automation> AutomationService::WithPersistedInputs(const Automation& automation,
+                                                          const json::object& values) const {
     auto info = Describe(automation);
     if (!info) return std::move(info).error();
     auto current = ParseJson(automation.persisted_inputs);
@@ -218,9 +227,7 @@ Status AutomationService::SetPersistedInputs(PartnerId partner, const Automation
     Automation b = automation;
     b.persisted_inputs = ToJson(persisted);
     b.updated_at = clock_.Now();
-    auto saved = store_.SaveAutomation(partner, b);
-    if (!saved) return std::move(saved).error();
-    return Ok();
+    return b;
 }
 
 }  // namespace weft

@@ -46,6 +46,8 @@ class AutomationService {
     Result<Automation> RotateExecutionToken(PartnerId partner, const Automation& automation);
     // Persisted top inputs only; a required one cannot be null.
     Status SetPersistedInputs(PartnerId partner, const Automation& automation, const json::object& values);
+    // The automation with `values` merged into its persisted inputs, checked as SetPersistedInputs does; not saved.
+    Result<Automation> WithPersistedInputs(const Automation& automation, const json::object& values) const;
 
     // The definition's inputs, run mode and flows (for the API's `inputs`, `has_setup`, ...).
     Result<DefinitionInfo> Describe(const Automation& automation) const;

@@ -83,8 +83,32 @@ struct Automation {
     std::string persisted_inputs = "{}";
     std::string execution_token;
     bool setup_complete = false;
+    bool isbundle = false;                  // installed from a bundle template: groups the automations below
+    std::optional<std::int64_t> bundle_id;  // the bundle automation this one was installed with, if any
     std::optional<Micros> last_run_at;
     std::optional<Micros> next_fire_at;  // the schedule's next tick (UTC); null when nothing is scheduled
+    Micros created_at = 0;
+    Micros updated_at = 0;
+};
+
+// A template (API.md section 7): an automation owned by the partner, installable into its accounts. Every
+// definition change makes a new version; older versions are kept. `definition` is the JSON text of `version`.
+struct Template {
+    std::int64_t id = 0;
+    PartnerId partner_id = 0;
+    std::string guid;
+    std::string name;
+    std::string short_description;
+    std::string description;
+    std::optional<std::string> icon, icon2, icon3;
+    std::string status = "live";  // live | hidden | coming_soon
+    bool isbundle = false;
+    std::vector<std::string> sub_template_guids;  // bundles: the member templates, in order
+    std::string groups = "[]";                    // JSON [{group_id, group_name}]
+    std::int64_t schedule_interval = -1;          // what an install starts with
+    std::string schedule_timezone = "UTC";
+    std::int64_t version = 1;
+    std::string definition;
     Micros created_at = 0;
     Micros updated_at = 0;
 };

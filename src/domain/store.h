@@ -135,6 +135,32 @@ class Store {
     // Removes the automation with its runs; its queued runs are cancelled with it.
     virtual Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) = 0;
 
+    // --- Templates (src/store/sqlite/sqlite_templates.cpp) ---
+    // Inserts the template, its first version and its bundle members (guids of this partner's non-bundle
+    // templates; anything else is a validation error on `sub_blends`).
+    virtual Result<Template> CreateTemplate(const Template& tpl) = 0;
+    // By guid; `version` picks an older definition (not found when there is no such version), else the latest.
+    virtual Result<Template> FindTemplate(PartnerId partner, std::string_view guid,
+                                          std::optional<std::int64_t> version) = 0;
+    virtual Result<Page<Template>> ListTemplates(PartnerId partner, const std::optional<std::string>& status,
+                                                 const PageRequest& page) = 0;
+    // Writes the fields and members; with `new_version`, also stores `tpl.definition` as version `tpl.version`.
+    virtual Result<Template> SaveTemplate(PartnerId partner, const Template& tpl, bool new_version) = 0;
+    // Removes the template with its versions; installed automations stay.
+    virtual Status DeleteTemplate(PartnerId partner, std::int64_t template_id) = 0;
+    // The member templates of a bundle, in order, at their latest versions.
+    virtual Result<std::vector<Template>> ListTemplateMembers(PartnerId partner, std::int64_t template_id) = 0;
+    // Creates an installed automation and, for a bundle, its members (bundle_id set to the first's id), in one
+    // transaction. A name already taken in the account gets " (2)", " (3)", ... appended.
+    virtual Result<std::vector<Automation>> CreateInstalledAutomations(PartnerId partner, const Automation& main,
+                                                                       const std::vector<Automation>& members) = 0;
+    // The automations a bundle automation was installed with, in order.
+    virtual Result<std::vector<Automation>> ListBundleMembers(PartnerId partner, std::int64_t account_id,
+                                                              std::int64_t bundle_automation_id) = 0;
+    // The account's top-level (not bundle member) automations installed from the template.
+    virtual Result<std::vector<Automation>> FindTemplateInstances(PartnerId partner, std::int64_t account_id,
+                                                                  std::string_view template_guid) = 0;
+
     // --- Schedules ---
     // Scheduled, available automations of non-expired accounts whose next tick is at or before `now`.
     virtual Result<std::vector<AccountAutomation>> DueSchedules(Micros now, int limit) = 0;
@@ -168,7 +194,9 @@ class Store {
     virtual Result<int> ReapExpiredLeases(Micros now, int max_attempts) = 0;
     virtual Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) = 0;
     virtual Result<Page<std::string>> ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) = 0;
-    // Ends a run (only while it is still running or must stop); sets the automation's last_run_at.
+    // Ends a run (only while it is still running or must stop); sets the automation's last_run_at. A Setup flow
+    // run that finished marks the automation setup_complete; a Delete flow run that finished removes the
+    // automation (with its runs) in the same transaction, and the returned run is its last state.
     virtual Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) = 0;
     // queued -> stopped at once; running -> must stop. Returns the run as it now is.
     virtual Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) = 0;

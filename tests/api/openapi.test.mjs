@@ -9,6 +9,7 @@ import { openapiDoc as doc, OPENAPI_PATH } from './lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const isPartnerPath = (p) => p.startsWith('/v1/accounts') || p.startsWith('/v1/templates');
 
 function operations() {
     const out = [];
@@ -30,11 +31,12 @@ describe('src/api/openapi.json', () => {
         const automationPaths = (coll) =>
             ['', '/{blend}', '/{blend}/set-persisted-inputs', '/{blend}/execution-token', '/{blend}/run', '/{blend}/runs',
                 '/{blend}/lastrun', '/{blend}/runs/{run}', '/{blend}/runs/{run}/logs', '/{blend}/runs/{run}/stop',
-                '/{blend}/runs/{run}/retry', '/{blend}/runs/{run}/export'].map((s) => `/v1/accounts/{account}/${coll}${s}`);
+                '/{blend}/runs/{run}/retry', '/{blend}/runs/{run}/export', '/{template}/{blend}'].map((s) => `/v1/accounts/{account}/${coll}${s}`);
         assert.deepEqual(Object.keys(doc.paths).sort(), [
             '/healthz', '/metrics', '/readyz', '/v1/accounts', '/v1/accounts/{account}',
             ...automationPaths('automations'), ...automationPaths('blends'), '/v1/accounts/{account}/expire',
             '/v1/accounts/{account}/users', '/v1/accounts/{account}/users/{user}', '/v1/openapi.json',
+            '/v1/templates', '/v1/templates/{template}', '/v1/templates/{template}/install',
             '/v1/widgets/{blend}', '/v1/exports/runs/{run}/{kind}',
         ].sort());
         assert.ok(!JSON.stringify(doc).includes('_test'), 'the test clock is not part of the public API');
@@ -54,7 +56,7 @@ describe('src/api/openapi.json', () => {
     it('§2 every /v1 call needs X-App-Id + X-Api-Key and documents 401; the rest is public', () => {
         assert.deepEqual(doc.security, [{ AppId: [], ApiKey: [] }]);
         for (const { path: p, method, op } of operations()) {
-            const isPublic = !p.startsWith('/v1/accounts');
+            const isPublic = !isPartnerPath(p);
             assert.equal(op.security?.length === 0, isPublic, `${method} ${p} security`);
             if (!isPublic) assert.ok(op.responses['401'], `${method} ${p} documents 401`);
         }
@@ -63,7 +65,7 @@ describe('src/api/openapi.json', () => {
     it('§4/§5 every partner operation documents 429 (with retry-after and the rate-limit headers), 413 and 500; bodies also 400 and 415', () => {
         for (const { path: p, method, op } of operations()) {
             for (const status of ['413', '500']) assert.ok(op.responses[status], `${method} ${p} documents ${status}`);
-            if (!p.startsWith('/v1/accounts')) continue;
+            if (!isPartnerPath(p)) continue;
             const r429 = deref(op.responses['429']);
             assert.ok(r429, `${method} ${p} documents 429`);
             for (const h of ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'X-Request-Id']) {
@@ -91,7 +93,8 @@ describe('src/api/openapi.json', () => {
     it('response objects forbid unknown properties so drift is caught', () => {
         for (const name of ['Account', 'User', 'PageLinks', 'PageMeta', 'AccountPage', 'UserPage', 'Error', 'Health', 'Ready',
             'Automation', 'AutomationDetailed', 'AutomationInput', 'AutomationPage', 'ExecutionToken', 'Run', 'RunDetailed',
-            'RunError', 'RunPage', 'RunLogEntry', 'RunLogPage', 'ErrorRunFailed']) {
+            'RunError', 'RunPage', 'RunLogEntry', 'RunLogPage', 'ErrorRunFailed', 'Template', 'TemplateDetailed', 'TemplatePage',
+            'TemplateGroup']) {
             assert.equal(doc.components.schemas[name].additionalProperties, false, name);
         }
     });

@@ -115,7 +115,49 @@ CREATE TABLE run_logs (
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 )sql"},
-        // Versions 3-8 are reserved for work in progress on other branches (templates, connectors, PostgreSQL).
+        {3, "templates, their versions and bundles; bundle automations", R"sql(
+CREATE TABLE templates (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    partner_id         INTEGER NOT NULL REFERENCES partners(app_id) ON DELETE CASCADE,
+    guid               TEXT NOT NULL UNIQUE,
+    name               TEXT NOT NULL,
+    short_description  TEXT NOT NULL DEFAULT '',
+    description        TEXT NOT NULL DEFAULT '',
+    icon               TEXT,
+    icon2              TEXT,
+    icon3              TEXT,
+    status             TEXT NOT NULL DEFAULT 'live',
+    isbundle           INTEGER NOT NULL DEFAULT 0,
+    groups_json        TEXT NOT NULL DEFAULT '[]',
+    schedule_interval  INTEGER NOT NULL DEFAULT -1,
+    schedule_timezone  TEXT NOT NULL DEFAULT 'UTC',
+    version            INTEGER NOT NULL,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL
+);
+CREATE INDEX templates_by_partner ON templates(partner_id, id);
+CREATE TABLE template_versions (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    template_id  INTEGER NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+    version      INTEGER NOT NULL,
+    definition   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    UNIQUE (template_id, version)
+);
+CREATE TABLE template_bundle_members (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    bundle_id  INTEGER NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+    member_id  INTEGER NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+    ordinal    INTEGER NOT NULL,
+    UNIQUE (bundle_id, member_id)
+);
+CREATE INDEX template_bundle_members_by_member ON template_bundle_members(member_id);
+ALTER TABLE automations ADD COLUMN isbundle INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE automations ADD COLUMN bundle_id INTEGER REFERENCES automations(id) ON DELETE SET NULL;
+CREATE INDEX automations_by_bundle ON automations(bundle_id) WHERE bundle_id IS NOT NULL;
+CREATE INDEX automations_by_template ON automations(account_id, template_guid) WHERE template_guid IS NOT NULL;
+)sql"},
+        // Versions 4-8 are reserved for work in progress on other branches (connectors, PostgreSQL).
         {9, "server secrets (export link signing) and run retention", R"sql(
 CREATE TABLE server_secrets (
     name       TEXT PRIMARY KEY,

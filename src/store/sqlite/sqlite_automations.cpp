@@ -1,5 +1,6 @@
 // SqliteStore: automations of an account.
 #include "core/ids.h"
+#include "store/sqlite/automation_rows.h"
 #include "store/sqlite/query.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -14,8 +15,8 @@ constexpr const char* kColumns =
     "SELECT b.id, b.account_id, b.guid, b.name, b.short_description, b.description, b.icon, b.icon2, b.icon3, "
     "b.state, b.run_mode, b.schedule_start_at, b.schedule_stop_at, b.schedule_interval, b.schedule_timezone, "
     "b.definition, b.template_guid, b.template_version, b.persisted_inputs, b.execution_token, b.setup_complete, "
-    "b.last_run_at, b.created_at, b.updated_at, b.next_fire_at FROM automations b JOIN accounts a ON a.id = "
-    "b.account_id ";
+    "b.last_run_at, b.created_at, b.updated_at, b.next_fire_at, b.isbundle, b.bundle_id FROM automations b JOIN "
+    "accounts a ON a.id = b.account_id ";
 
 Automation ReadAutomation(const Statement& s) {
     Automation b;
@@ -44,6 +45,8 @@ Automation ReadAutomation(const Statement& s) {
     b.created_at = s.Int(22);
     b.updated_at = s.Int(23);
     b.next_fire_at = s.OptInt(24);
+    b.isbundle = s.Int(25) != 0;
+    b.bundle_id = s.OptInt(26);
     return b;
 }
 
@@ -53,7 +56,7 @@ void BindFields(Statement& s, const Automation& b) {
     s.Bind(b.state).Bind(b.run_mode).Bind(b.schedule_start_at).Bind(b.schedule_stop_at).Bind(b.schedule_interval);
     s.Bind(b.schedule_timezone).Bind(b.definition).Bind(b.template_guid).Bind(b.template_version);
     s.Bind(b.persisted_inputs).Bind(b.execution_token).Bind(b.setup_complete).Bind(b.last_run_at);
-    s.Bind(b.updated_at).Bind(b.next_fire_at);
+    s.Bind(b.updated_at).Bind(b.next_fire_at).Bind(b.isbundle).Bind(b.bundle_id);
 }
 
 Result<Automation> GetById(Connection& c, PartnerId partner, std::int64_t account_id, std::int64_t id) {
@@ -66,23 +69,36 @@ constexpr const char* kDuplicateName = "An automation with this name already exi
 
 }  // namespace
 
+namespace sqlite {
+
+std::string AutomationSelect() { return kColumns; }
+Automation ReadAutomationRow(const Statement& s) { return ReadAutomation(s); }
+
+Result<std::int64_t> InsertAutomation(Connection& c, const Automation& b) {
+    Statement s(c,
+                "INSERT INTO automations (name, short_description, description, icon, icon2, icon3, state, "
+                "run_mode, schedule_start_at, schedule_stop_at, schedule_interval, schedule_timezone, definition, "
+                "template_guid, template_version, persisted_inputs, execution_token, setup_complete, last_run_at, "
+                "updated_at, next_fire_at, isbundle, bundle_id, account_id, guid, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    BindFields(s, b);
+    s.Bind(b.account_id).Bind(b.guid).Bind(b.created_at);
+    if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
+    return c.LastInsertId();
+}
+
+}  // namespace sqlite
+
 Result<Automation> SqliteStore::CreateAutomation(PartnerId partner, const Automation& b) {
     return db_->Write([&](Connection& c) -> Result<Automation> {
         auto owner = sqlite::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
                                    [&](Statement& s) { s.Bind(partner).Bind(b.account_id); });
         if (!owner) return std::move(owner).error();
         if (*owner == 0) return Error::NotFound("Account not found.");
-        Statement s(c,
-                    "INSERT INTO automations (name, short_description, description, icon, icon2, icon3, state, "
-                    "run_mode, schedule_start_at, schedule_stop_at, schedule_interval, schedule_timezone, definition, "
-                    "template_guid, template_version, persisted_inputs, execution_token, setup_complete, last_run_at, "
-                    "updated_at, next_fire_at, account_id, guid, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        BindFields(s, b);
-        s.Bind(b.account_id).Bind(b.guid).Bind(b.created_at);
-        if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
+        auto id = sqlite::InsertAutomation(c, b);
+        if (!id) return std::move(id).error();
         Automation out = b;
-        out.id = c.LastInsertId();
+        out.id = *id;
         return out;
     });
 }
@@ -114,14 +130,14 @@ Result<Page<Automation>> SqliteStore::ListAutomations(PartnerId partner, std::in
 
 Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automation& b) {
     return db_->Write([&](Connection& c) -> Result<Automation> {
-        Statement s(
-            c,
-            "UPDATE automations SET name = ?, short_description = ?, description = ?, icon = ?, icon2 = ?, "
-            "icon3 = ?, state = ?, run_mode = ?, schedule_start_at = ?, schedule_stop_at = ?, "
-            "schedule_interval = ?, schedule_timezone = ?, definition = ?, template_guid = ?, "
-            "template_version = ?, persisted_inputs = ?, execution_token = ?, setup_complete = ?, "
-            "last_run_at = ?, updated_at = ?, next_fire_at = ? WHERE id = ? AND account_id = ? AND account_id IN "
-            "(SELECT id FROM accounts WHERE partner_id = ?)");
+        Statement s(c,
+                    "UPDATE automations SET name = ?, short_description = ?, description = ?, icon = ?, icon2 = ?, "
+                    "icon3 = ?, state = ?, run_mode = ?, schedule_start_at = ?, schedule_stop_at = ?, "
+                    "schedule_interval = ?, schedule_timezone = ?, definition = ?, template_guid = ?, "
+                    "template_version = ?, persisted_inputs = ?, execution_token = ?, setup_complete = ?, "
+                    "last_run_at = ?, updated_at = ?, next_fire_at = ?, isbundle = ?, bundle_id = ? WHERE id = ? AND "
+                    "account_id = ? AND account_id IN "
+                    "(SELECT id FROM accounts WHERE partner_id = ?)");
         BindFields(s, b);
         s.Bind(b.id).Bind(b.account_id).Bind(partner);
         if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
@@ -132,7 +148,7 @@ Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automati
 
 namespace {
 
-// kColumns with the account's columns appended (25..33).
+// kColumns with the account's columns appended (27..35).
 std::string WithAccountColumns() {
     std::string select(kColumns);
     select.replace(select.find(" FROM automations"), 0,
@@ -145,15 +161,15 @@ AccountAutomation ReadWithAccount(const Statement& s) {
     AccountAutomation out;
     out.automation = ReadAutomation(s);
     Account& a = out.account;
-    a.id = s.Int(25);
-    a.partner_id = s.Int(26);
-    a.guid = s.Text(27);
-    a.externalid = s.Text(28);
-    a.name = s.Text(29);
-    a.expired = s.Int(30) != 0;
-    a.expired_at = s.OptInt(31);
-    a.created_at = s.Int(32);
-    a.updated_at = s.Int(33);
+    a.id = s.Int(27);
+    a.partner_id = s.Int(28);
+    a.guid = s.Text(29);
+    a.externalid = s.Text(30);
+    a.name = s.Text(31);
+    a.expired = s.Int(32) != 0;
+    a.expired_at = s.OptInt(33);
+    a.created_at = s.Int(34);
+    a.updated_at = s.Int(35);
     return out;
 }
 

@@ -325,12 +325,20 @@ Result<Run> SqliteStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
             return Error::Conflict("The run is no longer running (now " + now->status + ").");
         }
         if (auto r = AppendLogs(c, run_id, o.logs); !r) return std::move(r).error();
+        const bool succeeded = o.status == kRunStatusFinished || o.status == kRunStatusFinishedWithWarnings;
         Statement last(c,
-                       "UPDATE automations SET last_run_at = (SELECT starttime FROM runs WHERE id = ?1) "
-                       "WHERE id = (SELECT automation_id FROM runs WHERE id = ?1)");
-        last.Bind(run_id);
+                       "UPDATE automations SET last_run_at = (SELECT starttime FROM runs WHERE id = ?1), "
+                       "setup_complete = CASE WHEN ?2 = 1 AND (SELECT flow FROM runs WHERE id = ?1) = 'setup' "
+                       "THEN 1 ELSE setup_complete END WHERE id = (SELECT automation_id FROM runs WHERE id = ?1)");
+        last.Bind(run_id).Bind(succeeded);
         if (auto r = last.Run(); !r) return std::move(r).error();
-        return RunById(c, run_id);
+        auto ended = RunById(c, run_id);
+        if (!ended || !succeeded || ended->flow != "delete") return ended;
+        // The Delete flow did its work: the automation goes now, in the transaction that records the run's end.
+        Statement remove(c, "DELETE FROM automations WHERE id = ?");
+        remove.Bind(ended->automation_id);
+        if (auto r = remove.Run(); !r) return std::move(r).error();
+        return ended;
     });
 }
 

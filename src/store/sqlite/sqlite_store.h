@@ -55,6 +55,21 @@ class SqliteStore final : public Store {
     Result<std::vector<AccountAutomation>> FindAutomationsByKey(std::string_view key) override;
     Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) override;
 
+    Result<Template> CreateTemplate(const Template& tpl) override;
+    Result<Template> FindTemplate(PartnerId partner, std::string_view guid,
+                                  std::optional<std::int64_t> version) override;
+    Result<Page<Template>> ListTemplates(PartnerId partner, const std::optional<std::string>& status,
+                                         const PageRequest& page) override;
+    Result<Template> SaveTemplate(PartnerId partner, const Template& tpl, bool new_version) override;
+    Status DeleteTemplate(PartnerId partner, std::int64_t template_id) override;
+    Result<std::vector<Template>> ListTemplateMembers(PartnerId partner, std::int64_t template_id) override;
+    Result<std::vector<Automation>> CreateInstalledAutomations(PartnerId partner, const Automation& main,
+                                                               const std::vector<Automation>& members) override;
+    Result<std::vector<Automation>> ListBundleMembers(PartnerId partner, std::int64_t account_id,
+                                                      std::int64_t bundle_automation_id) override;
+    Result<std::vector<Automation>> FindTemplateInstances(PartnerId partner, std::int64_t account_id,
+                                                          std::string_view template_guid) override;
+
     Result<std::vector<AccountAutomation>> DueSchedules(Micros now, int limit) override;
     Result<FireResult> FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
                                     const std::optional<Run>& run, int queue_cap) override;
