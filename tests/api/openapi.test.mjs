@@ -35,6 +35,8 @@ describe('src/api/openapi.json', () => {
             '/healthz', '/metrics', '/readyz', '/v1/accounts', '/v1/accounts/{account}',
             ...automationPaths('automations'), ...automationPaths('blends'), '/v1/accounts/{account}/expire',
             '/v1/accounts/{account}/users', '/v1/accounts/{account}/users/{user}', '/v1/openapi.json',
+            '/v1/connectors', '/v1/connectors/{connector}', '/v1/accounts/{account}/datasources',
+            '/v1/accounts/{account}/datasources/{datasource}',
         ].sort());
         assert.ok(!JSON.stringify(doc).includes('_test'), 'the test clock is not part of the public API');
     });
@@ -53,7 +55,7 @@ describe('src/api/openapi.json', () => {
     it('§2 every /v1 call needs X-App-Id + X-Api-Key and documents 401; the rest is public', () => {
         assert.deepEqual(doc.security, [{ AppId: [], ApiKey: [] }]);
         for (const { path: p, method, op } of operations()) {
-            const isPublic = !p.startsWith('/v1/accounts');
+            const isPublic = !p.startsWith('/v1/accounts') && !p.startsWith('/v1/connectors');
             assert.equal(op.security?.length === 0, isPublic, `${method} ${p} security`);
             if (!isPublic) assert.ok(op.responses['401'], `${method} ${p} documents 401`);
         }
@@ -62,7 +64,7 @@ describe('src/api/openapi.json', () => {
     it('§4/§5 every partner operation documents 429 (with retry-after and the rate-limit headers), 413 and 500; bodies also 400 and 415', () => {
         for (const { path: p, method, op } of operations()) {
             for (const status of ['413', '500']) assert.ok(op.responses[status], `${method} ${p} documents ${status}`);
-            if (!p.startsWith('/v1/accounts')) continue;
+            if (!p.startsWith('/v1/accounts') && !p.startsWith('/v1/connectors')) continue;
             const r429 = deref(op.responses['429']);
             assert.ok(r429, `${method} ${p} documents 429`);
             for (const h of ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'X-Request-Id']) {
@@ -90,7 +92,9 @@ describe('src/api/openapi.json', () => {
     it('response objects forbid unknown properties so drift is caught', () => {
         for (const name of ['Account', 'User', 'PageLinks', 'PageMeta', 'AccountPage', 'UserPage', 'Error', 'Health', 'Ready',
             'Automation', 'AutomationDetailed', 'AutomationInput', 'AutomationPage', 'ExecutionToken', 'Run', 'RunDetailed',
-            'RunError', 'RunPage', 'RunLogEntry', 'RunLogPage', 'ErrorRunFailed']) {
+            'RunError', 'RunPage', 'RunLogEntry', 'RunLogPage', 'ErrorRunFailed', 'Connector', 'ConnectorDetailed',
+            'ConnectorParam', 'ConnectorEndpoint', 'ConnectorPage', 'Datasource', 'DatasourceDetailed', 'DatasourcePage',
+            'ErrorDatasourceInUse']) {
             assert.equal(doc.components.schemas[name].additionalProperties, false, name);
         }
     });
