@@ -18,6 +18,7 @@
 #include "core/time_format.h"
 #include "domain/account_service.h"
 #include "domain/automation_service.h"
+#include "domain/export_links.h"
 #include "domain/partner_service.h"
 #include "domain/rate_limiter.h"
 #include "domain/run_events.h"
@@ -28,6 +29,7 @@
 #include "jobs/connector_runner.h"
 #include "jobs/definition_cache.h"
 #include "jobs/engine_checker.h"
+#include "jobs/retention.h"
 #include "jobs/run_workers.h"
 #include "jobs/scheduler.h"
 #include "store/sqlite/sqlite_store.h"
@@ -181,6 +183,10 @@ int Serve(const cli::Settings& s) {
     deps.connectors = &connector_service;
     deps.sync_timeout = std::chrono::seconds(s.Int("sync_timeout", 1, 3600));
     deps.trigger_max_body = static_cast<std::size_t>(s.Int("trigger_max_body_bytes", 1, 1LL << 30));
+    auto export_key = store->ServerSecret("run_export_links", RandomToken(64), clock->Now());
+    if (!export_key) throw std::runtime_error("reading the export-link secret failed: " + export_key.error().detail);
+    ExportLinks export_links(*export_key, *clock);
+    deps.export_links = &export_links;
     api::RegisterRoutes(router, deps);
 
     http::Server server(opts, router, metrics);
@@ -204,10 +210,15 @@ int Serve(const cli::Settings& s) {
                  s.Str("database").empty() ? s.Str("data") + "/weft.db" : s.Str("database"));
     jobs::Scheduler scheduler(*store, *clock, server.runtime(), checker, run_events, metrics,
                               std::chrono::milliseconds(s.Int("scheduler_tick_ms", 10, 60000)));
+    jobs::Retention retention(*store, *clock, server.runtime(), metrics,
+                              s.Int("run_retention_days", 1, 36500) * 86400LL * 1'000'000,
+                              std::chrono::seconds(s.Int("retention_interval", 1, 86400)));
     workers.Start();
     scheduler.Start();
+    retention.Start();
     if (!s.Str("port_file").empty()) WritePortFile(s.Str("port_file"), bound);
     server.Run();
+    retention.Stop();
     scheduler.Stop();
     workers.Stop();
     http_client->Shutdown();

@@ -143,8 +143,23 @@ CREATE TABLE datasources (
 CREATE INDEX datasources_by_account ON datasources(account_id, id);
 CREATE INDEX datasources_by_connector ON datasources(connector_guid);
 )sql"},
+        // Versions 3 and 5-8 are reserved for work in progress on other branches (templates, PostgreSQL).
+        {9, "server secrets (export link signing) and run retention", R"sql(
+CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX runs_by_stoptime ON runs(stoptime) WHERE stoptime IS NOT NULL;
+)sql"},
     };
     return kMigrations;
+}
+
+int LatestVersion() {
+    int latest = 0;
+    for (const auto& m : Migrations()) latest = m.version > latest ? m.version : latest;
+    return latest;
 }
 
 }  // namespace weft::sqlite

@@ -115,7 +115,7 @@ SqliteStore::SqliteStore(const std::string& path, int readers, bool migrate) {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
         "applied_at INTEGER NOT NULL)");
     const int current = SchemaVersion();
-    const int known = sqlite::Migrations().back().version;
+    const int known = sqlite::LatestVersion();
     if (current > known) {
         throw std::runtime_error("the database schema is at version " + std::to_string(current) +
                                  ", newer than this weft binary knows (" + std::to_string(known) + "): upgrade weft");
@@ -155,9 +155,11 @@ int SqliteStore::Migrate() {
 }
 
 Status SqliteStore::Ping() {
-    const int known = sqlite::Migrations().back().version;
+    // Ready when every migration this binary knows is applied (versions need not be contiguous).
+    const auto known = static_cast<std::int64_t>(sqlite::Migrations().size());
     return db_->Read([&](Connection& c) -> Status {
-        Statement s(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        Statement s(c, "SELECT COUNT(*) FROM schema_migrations WHERE version <= ?");
+        s.Bind(sqlite::LatestVersion());
         auto row = s.Step();
         if (!row) return std::move(row).error();
         if (!*row || s.Int(0) != known) return Error::Unavailable("schema migrations are not applied");
@@ -406,6 +408,19 @@ Status SqliteStore::DeleteUser(PartnerId partner, std::int64_t account_id, std::
         if (auto r = s.Run(); !r) return r;
         if (c.Changes() == 0) return Error::NotFound("User not found.");
         return Ok();
+    });
+}
+
+Result<std::string> SqliteStore::ServerSecret(std::string_view name, std::string_view fresh, Micros now) {
+    return db_->Write([&](Connection& c) -> Result<std::string> {
+        Statement insert(c,
+                         "INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (name) DO NOTHING");
+        insert.Bind(name).Bind(fresh).Bind(now);
+        if (auto r = insert.Run(); !r) return std::move(r).error();
+        return sqlite::QueryOne<std::string>(
+            c, "SELECT value FROM server_secrets WHERE name = ?", [&](Statement& s) { s.Bind(name); },
+            [](const Statement& s) { return s.Text(0); }, "Server secret");
     });
 }
 
