@@ -10,8 +10,11 @@
 
 #include "api/api.h"
 #include "cli/settings.h"
+#include "connectors/builtin.h"
+#include "connectors/connector_service.h"
 #include "core/crypto.h"
 #include "core/ids.h"
+#include "core/secret_box.h"
 #include "core/time_format.h"
 #include "domain/account_service.h"
 #include "domain/automation_flows.h"
@@ -25,6 +28,7 @@
 #include "engine/engine.h"
 #include "http/http_client.h"
 #include "http/server.h"
+#include "jobs/connector_runner.h"
 #include "jobs/definition_cache.h"
 #include "jobs/engine_checker.h"
 #include "jobs/retention.h"
@@ -53,6 +57,50 @@ std::unique_ptr<SqliteStore> OpenStore(const cli::Settings& s, int readers, bool
     }
     if (path.empty()) throw std::runtime_error("the database URL names no file");
     return std::make_unique<SqliteStore>(path, readers, migrate);
+}
+
+std::string ReadKeyFile(const std::string& file) {
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error("cannot read the master key file " + file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string key = SecretBox::ParseKey(text);
+    if (key.empty()) throw std::runtime_error("the master key file " + file + " holds no 32-byte key");
+    return key;
+}
+
+// The master key: WEFT_MASTER_KEY (the key itself, never a flag), else the master_key_file setting, else a
+// development key generated once into the data folder. The previous key (old_master_key_file) still opens
+// values sealed under it, while `weft secrets rotate` re-seals them.
+std::unique_ptr<SecretBox> LoadSecretBox(const cli::Settings& s) {
+    std::string key;
+    if (const char* env = std::getenv("WEFT_MASTER_KEY"); env != nullptr && *env != '\0') {
+        key = SecretBox::ParseKey(env);
+        if (key.empty()) throw std::runtime_error("WEFT_MASTER_KEY must be 64 hex digits or base64 of 32 bytes");
+    } else if (!s.Str("master_key_file").empty()) {
+        key = ReadKeyFile(s.Str("master_key_file"));
+    } else {
+        std::filesystem::create_directories(s.Str("data"));
+        const auto file = std::filesystem::path(s.Str("data")) / "master.key";
+        if (!std::filesystem::exists(file)) {
+            const std::string tmp = file.string() + ".tmp";
+            {
+                std::ofstream out(tmp, std::ios::trunc);
+                out << HexEncode(RandomBytes(32)) << "\n";
+                if (!out) throw std::runtime_error("cannot write " + tmp);
+            }
+            std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                         std::filesystem::perm_options::replace);
+            std::filesystem::rename(tmp, file);
+            spdlog::warn(
+                "no master key given: generated a development key in {} (set WEFT_MASTER_KEY or "
+                "master_key_file in production)",
+                file.string());
+        }
+        key = ReadKeyFile(file.string());
+    }
+    auto box = std::make_unique<SecretBox>(std::move(key));
+    if (!s.Str("old_master_key_file").empty()) box->AddOldKey(ReadKeyFile(s.Str("old_master_key_file")));
+    return box;
 }
 
 std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen) {
@@ -109,6 +157,9 @@ int Serve(const cli::Settings& s) {
     TemplateService templates(*store, *clock, checker, runs);
     AutomationFlows flows(*store, automations, runs);
     engine::Engine engine(*clock, [clock = clock.get()] { return NewGuid(clock->Now()); });
+    const connectors::BuiltinConnectors builtin_connectors;
+    auto secret_box = LoadSecretBox(s);
+    connectors::ConnectorService connector_service(*store, *clock, *secret_box, builtin_connectors);
 
     http::ServerOptions opts;
     opts.host = host;
@@ -135,6 +186,7 @@ int Serve(const cli::Settings& s) {
     deps.runs = &runs;
     deps.templates = &templates;
     deps.flows = &flows;
+    deps.connectors = &connector_service;
     deps.sync_timeout = std::chrono::seconds(s.Int("sync_timeout", 1, 3600));
     deps.trigger_max_body = static_cast<std::size_t>(s.Int("trigger_max_body_bytes", 1, 1LL << 30));
     auto export_key = store->ServerSecret("run_export_links", RandomToken(64), clock->Now());
@@ -163,8 +215,9 @@ int Serve(const cli::Settings& s) {
             client_options.extra_ca_file);
     }
     auto http_client = http::HttpClient::Create(client_options);
+    jobs::ConnectorRunner connector_runner(connector_service, *http_client, server.runtime(), *clock);
     jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, http_client.get(),
-                             metrics, worker_options);
+                             metrics, worker_options, &connector_runner);
     const std::uint16_t bound = server.Listen();
     spdlog::info("weft listening on {}:{} (database {})", host, bound,
                  s.Str("database").empty() ? s.Str("data") + "/weft.db" : s.Str("database"));
@@ -189,6 +242,29 @@ int Serve(const cli::Settings& s) {
     return 0;
 }
 
+[[noreturn]] void Fail(const Error& e) {
+    std::string msg = e.message;
+    for (const auto& [field, messages] : e.fields) {
+        for (const auto& m : messages) msg += "\n  " + field + ": " + m;
+    }
+    throw std::runtime_error(msg);
+}
+
+int RotateSecrets(const cli::Settings& s) {
+    if (s.Str("old_master_key_file").empty()) {
+        throw std::runtime_error("--old-master-key-file (the key the secrets are sealed under now) is required");
+    }
+    auto store = OpenStore(s, 1, true);
+    auto box = LoadSecretBox(s);
+    SystemClock clock;
+    const connectors::BuiltinConnectors builtin;
+    connectors::ConnectorService service(*store, clock, *box, builtin);
+    auto count = service.ResealAll();
+    if (!count) Fail(count.error());
+    std::cout << "re-encrypted " << *count << " datasource secret(s) under key " << box->current_key_id() << "\n";
+    return 0;
+}
+
 int Migrate(const cli::Settings& s) {
     auto store = OpenStore(s, 1, false);
     const int before = store->SchemaVersion();
@@ -205,14 +281,6 @@ boost::json::object PartnerJson(const Partner& p) {
             {"queue_cap", p.limits.queue_cap},
             {"concurrency", p.limits.concurrency},
             {"created_at", FormatTimestamp(p.created_at)}};
-}
-
-[[noreturn]] void Fail(const Error& e) {
-    std::string msg = e.message;
-    for (const auto& [field, messages] : e.fields) {
-        for (const auto& m : messages) msg += "\n  " + field + ": " + m;
-    }
-    throw std::runtime_error(msg);
 }
 
 struct LimitFlags {
@@ -246,6 +314,15 @@ int Main(int argc, char** argv) {
     cli::Settings migrate_settings(cli::SettingsFor({"data", "database"}));
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and exit");
     migrate_settings.AddTo(*migrate);
+
+    cli::Settings secrets_settings(cli::SettingsFor({"data", "database", "master_key_file", "old_master_key_file"}));
+    auto* secrets = app.add_subcommand("secrets", "Manage the master key of datasource secrets");
+    secrets->require_subcommand(1);
+    auto* rotate =
+        secrets->add_subcommand("rotate",
+                                "Re-encrypt every datasource secret under the current master key (WEFT_MASTER_KEY or "
+                                "--master-key-file), reading them with the old one (--old-master-key-file)");
+    secrets_settings.AddTo(*rotate);
 
     auto* partner = app.add_subcommand("partner", "Manage partners and their API keys");
     partner->require_subcommand(1);
@@ -282,6 +359,10 @@ int Main(int argc, char** argv) {
     if (migrate->parsed()) {
         migrate_settings.Resolve();
         return Migrate(migrate_settings);
+    }
+    if (rotate->parsed()) {
+        secrets_settings.Resolve();
+        return RotateSecrets(secrets_settings);
     }
     partner_settings.Resolve();
     auto store = OpenStore(partner_settings, 1, true);

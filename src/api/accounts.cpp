@@ -25,8 +25,24 @@ Result<http::Response> CreateAccount(ApiDeps& deps, CallContext& ctx) {
     if (!body) return std::move(body).error();
     auto input = ReadAccountInput(*body);
     if (!input) return std::move(input).error();
+    // `datasource` (alias `credentials`): the partner-connector credentials, checked before anything is created.
+    const json::object* credentials = nullptr;
+    for (const char* key : {"datasource", "credentials"}) {
+        if (const auto* v = body->if_contains(key); v != nullptr && v->is_object()) credentials = &v->get_object();
+    }
+    if (credentials != nullptr && !deps.connectors) return Error::Invalid("Datasources are not available.");
+    if (credentials != nullptr) {
+        if (auto r = deps.connectors->CheckPartnerCredentials(ctx.partner.app_id, *credentials); !r) {
+            return std::move(r).error();
+        }
+    }
     auto account = deps.accounts.Create(ctx.partner.app_id, *input);
     if (!account) return std::move(account).error();
+    if (credentials != nullptr) {
+        if (auto r = deps.connectors->SetPartnerCredentials(ctx.partner.app_id, *account, *credentials); !r) {
+            return std::move(r).error();
+        }
+    }
     return JsonBody(200, AccountView(*account));
 }
 

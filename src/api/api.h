@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "connectors/connector_service.h"
 #include "core/async.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -36,6 +37,7 @@ struct ApiDeps {
     TemplateService* templates = nullptr;
     AutomationFlows* flows = nullptr;
     AsyncRuntime* runtime = nullptr;
+    connectors::ConnectorService* connectors = nullptr;
     std::chrono::milliseconds sync_timeout{55'000};  // how long a sync run call waits before answering 202
     std::size_t trigger_max_body = 64 * 1024;        // payload limit of triggered calls (413 beyond)
     const ExportLinks* export_links = nullptr;       // signs and checks run export links (section 9)

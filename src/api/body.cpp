@@ -107,8 +107,8 @@ Result<AccountInput> ReadAccountInput(const json::object& body) {
             errors["user"].push_back("must be an object");
         }
     }
-    // `datasource` (alias `credentials`): the partner-connector credentials; checked for shape here, stored
-    // once connectors exist.
+    // `datasource` (alias `credentials`): the partner-connector credentials; checked for shape here, against the
+    // partner's own connector by the handler.
     for (const char* key : {"datasource", "credentials"}) {
         if (const json::value* ds = body.if_contains(key); ds && !ds->is_null() && !ds->is_object()) {
             errors[key].push_back("must be an object of connector parameters");

@@ -1,6 +1,7 @@
 #include "api/accounts.h"
 #include "api/api.h"
 #include "api/automations.h"
+#include "api/connectors.h"
 #include "api/partner_call.h"
 #include "api/runs.h"
 #include "api/system.h"
@@ -41,6 +42,20 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
     r.Add("GET", "/v1/accounts/{account}/users/{user}", kRead, partner(GetUser));
     r.Add("PUT", "/v1/accounts/{account}/users/{user}", kDb, partner(UpdateUser));
     r.Add("DELETE", "/v1/accounts/{account}/users/{user}", kDb, partner(DeleteUser));
+
+    // Section 10: connectors and datasources.
+    if (d.connectors) {
+        r.Add("GET", "/v1/connectors", kRead, partner(ListConnectors));
+        r.Add("POST", "/v1/connectors", kDb, partner(CreateConnector));
+        r.Add("GET", "/v1/connectors/{connector}", kRead, partner(GetConnector));
+        r.Add("PUT", "/v1/connectors/{connector}", kDb, partner(UpdateConnector));
+        r.Add("DELETE", "/v1/connectors/{connector}", kDb, partner(DeleteConnector));
+        r.Add("GET", "/v1/accounts/{account}/datasources", kRead, partner(ListDatasources));
+        r.Add("POST", "/v1/accounts/{account}/datasources", kDb, partner(CreateDatasource));
+        r.Add("GET", "/v1/accounts/{account}/datasources/{datasource}", kRead, partner(GetDatasource));
+        r.Add("PUT", "/v1/accounts/{account}/datasources/{datasource}", kDb, partner(UpdateDatasource));
+        r.Add("DELETE", "/v1/accounts/{account}/datasources/{datasource}", kDb, partner(DeleteDatasource));
+    }
 
     // Section 7 and 9: automations and their runs, under both names of the collection.
     if (!d.automations || !d.runs) return;

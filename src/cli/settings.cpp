@@ -35,6 +35,12 @@ const std::vector<SettingDef>& AllSettings() {
         {"run_retention_days", "30", "Days an ended run and its block log are kept before they are deleted", false},
         {"retention_interval", "600", "Seconds between passes that delete runs past the retention window", false},
         {"scheduler_tick_ms", "1000", "How often the scheduler looks for due schedules, in milliseconds", false},
+        {"master_key_file", "",
+         "File holding the master key that encrypts datasource secrets (64 hex digits or base64 of 32 bytes); "
+         "WEFT_MASTER_KEY holds the key itself. Neither: a development key is generated into the data folder",
+         false},
+        {"old_master_key_file", "",
+         "File holding the previous master key while secrets are re-encrypted (`weft secrets rotate`)", false},
         {"allow_private_network", "false",
          "Let automations call loopback, private and link-local addresses (off: refused after DNS resolution)", true},
         {"test_clock", "false", "Testing only: POST /_test/clock moves the server's clock forward", true},

@@ -24,4 +24,14 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 std::string HexEncode(std::string_view bytes);
 
+// Standard base64 with padding.
+std::string Base64Encode(std::string_view bytes);
+// Standard base64 (padding optional); false on malformed input.
+bool Base64Decode(std::string_view text, std::string& out);
+
+// AES-256-GCM. `key` is 32 bytes. Output: 12-byte random nonce, ciphertext, 16-byte tag (binary).
+std::string AesGcmEncrypt(std::string_view key, std::string_view plaintext);
+// False when the key is wrong or the data was altered.
+bool AesGcmDecrypt(std::string_view key, std::string_view sealed, std::string& plaintext);
+
 }  // namespace weft

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "domain/connector_entities.h"
 #include "domain/entities.h"
 
 namespace weft {
@@ -202,6 +203,40 @@ class Store {
     virtual Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) = 0;
     // Whether a stop was requested for a running run (polled by workers at block boundaries).
     virtual Result<bool> StopRequested(std::int64_t run_id) = 0;
+
+    // --- The partner's own connectors (built-in ones are not stored) ---
+    // Duplicate key for the partner: conflict. With is_partner_connector set, the flag moves to this one.
+    virtual Result<StoredConnector> CreateConnector(const StoredConnector& connector) = 0;
+    // By guid first, then by key.
+    virtual Result<StoredConnector> FindConnector(PartnerId partner, std::string_view guid_or_key) = 0;
+    virtual Result<Page<StoredConnector>> ListConnectors(PartnerId partner, const PageRequest& page) = 0;
+    virtual Result<std::optional<StoredConnector>> FindPartnerConnector(PartnerId partner) = 0;
+    // Writes key, definition, the partner-connector flag and updated_at of the connector with this id.
+    virtual Result<StoredConnector> SaveConnector(PartnerId partner, const StoredConnector& connector) = 0;
+    // Refused (invalid_request) while a datasource of the partner's accounts uses it.
+    virtual Status DeleteConnector(PartnerId partner, std::int64_t connector_id) = 0;
+
+    // --- Datasources of an account ---
+    virtual Result<Datasource> CreateDatasource(PartnerId partner, const Datasource& datasource) = 0;
+    virtual Result<Datasource> FindDatasource(PartnerId partner, std::int64_t account_id, std::string_view guid) = 0;
+    virtual Result<Page<Datasource>> ListDatasources(PartnerId partner, std::int64_t account_id,
+                                                     const PageRequest& page) = 0;
+    // Datasources of the account that use this connector (account create's partner-connector credentials).
+    virtual Result<std::vector<Datasource>> FindDatasourcesOfConnector(PartnerId partner, std::int64_t account_id,
+                                                                       std::string_view connector_guid) = 0;
+    // Any partner's datasource by guid (OAuth links and callbacks carry no partner).
+    virtual Result<OwnedDatasource> FindDatasourceAnywhere(std::string_view guid) = 0;
+    // Writes name, params, sealed, connected, redirect_url and updated_at of the datasource with this id.
+    virtual Result<Datasource> SaveDatasource(PartnerId partner, const Datasource& datasource) = 0;
+    // Refused (datasource_in_use) while an automation of the account refers to it.
+    virtual Status DeleteDatasource(PartnerId partner, std::int64_t account_id, std::int64_t datasource_id) = 0;
+    // Automations of the account whose definition or persisted inputs refer to the datasource's guid.
+    virtual Result<std::vector<Automation>> AutomationsUsingDatasource(PartnerId partner, std::int64_t account_id,
+                                                                       std::string_view guid) = 0;
+    // Master-key rotation: sealed datasources of every partner, by id, after `after_id`; and their re-sealing.
+    virtual Result<std::vector<Datasource>> ListSealedDatasources(std::int64_t after_id, int limit) = 0;
+    virtual Status ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
+                                    const std::string& new_sealed) = 0;
     // The run with this guid and its whole log, whatever its partner (the caller has checked a signed link).
     virtual Result<RunExport> ExportRun(std::string_view guid) = 0;
     // Queued, running and must-stop runs of an account: what deleting the account cancels or stops.

@@ -81,12 +81,16 @@ struct HttpResponse {
 };
 
 // Outcome of an HttpRequestEffect or ConnectorEffect. A connector may answer with an already
-// mapped value instead of a raw response.
+// mapped value instead of a raw response. With a response, a non-empty `error_message` is the message a
+// failed block shows (a connector's mapped error) instead of the bare status.
 struct HttpResult {
     std::optional<HttpResponse> response;
     TransportError error = TransportError::kNone;
     std::string error_message;
     std::optional<json::value> mapped;
+    // The request as the block log shows it (connectors: credentials replaced by "********"); merged into the
+    // block's logged input as `request`.
+    std::optional<json::value> request;
 };
 
 struct SleepDone {};

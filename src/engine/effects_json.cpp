@@ -115,6 +115,7 @@ json::value EffectResultToJson(const EffectResult& r) {
                                          {"body", h->response->body}};
         }
         if (h->mapped) o["mapped"] = *h->mapped;
+        if (h->request) o["request"] = *h->request;
         return o;
     }
     if (std::holds_alternative<SleepDone>(r)) return json::object{{"kind", "sleep"}};
@@ -140,6 +141,7 @@ Result<EffectResult> EffectResultFromJson(const json::value& v) {
             h.response = std::move(r);
         }
         if (const auto* m = o.if_contains("mapped")) h.mapped = *m;
+        if (const auto* q = o.if_contains("request")) h.request = *q;
         return EffectResult{std::move(h)};
     }
     if (kind == "sleep") return EffectResult{SleepDone{}};

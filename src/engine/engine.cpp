@@ -209,7 +209,9 @@ std::optional<Effect> Executor::Apply(const Block& b, Outcome o, Micros started,
     return std::nullopt;
 }
 
-Executor::Outcome Executor::HttpOutcome(const Block& b, const json::value& input, HttpResult r) {
+Executor::Outcome Executor::HttpOutcome(const Block& b, const json::value& logged_input, HttpResult r) {
+    json::value input = logged_input;
+    if (r.request && input.is_object()) input.get_object()["request"] = std::move(*r.request);
     if (r.mapped) return Done(input, std::move(*r.mapped));
     if (r.error != TransportError::kNone || !r.response) {
         std::string what = r.error == TransportError::kTimeout   ? "the request timed out"
@@ -220,6 +222,7 @@ Executor::Outcome Executor::HttpOutcome(const Block& b, const json::value& input
     }
     auto value = ResponseValue(*r.response, b.response);
     if (!value) return Failed(input, value.error().message);
+    if (!r.error_message.empty()) return Failed(input, r.error_message, std::move(value.value()));
     if (!IsAcceptedStatus(r.response->status, b.accept_status)) {
         return Failed(input, "the server answered HTTP " + std::to_string(r.response->status),
                       std::move(value.value()));

@@ -33,6 +33,13 @@ std::string ErrorJson(const std::string& message, const std::string& block_id) {
     return ToJson(e);
 }
 
+engine::HttpResult Unavailable(std::string message, engine::TransportError error = engine::TransportError::kBlocked) {
+    engine::HttpResult r;
+    r.error = error;
+    r.error_message = std::move(message);
+    return r;
+}
+
 }  // namespace
 
 struct RunWorkers::Active {
@@ -47,7 +54,7 @@ struct RunWorkers::Active {
 
 RunWorkers::RunWorkers(Store& store, const Clock& clock, AsyncRuntime& runtime, RunEvents& events, RunService& runs,
                        DefinitionCache& definitions, const engine::Engine& engine, OutboundHttp* http,
-                       MetricsRegistry& metrics, WorkerOptions options)
+                       MetricsRegistry& metrics, WorkerOptions options, ConnectorRunner* connectors)
     : store_(store),
       clock_(clock),
       runtime_(runtime),
@@ -57,6 +64,7 @@ RunWorkers::RunWorkers(Store& store, const Clock& clock, AsyncRuntime& runtime, 
       engine_(engine),
       http_(http),
       options_(std::move(options)),
+      connectors_(connectors),
       runs_started_(metrics.CounterFor("weft_runs_started_total")),
       runs_ended_(metrics.CounterFor("weft_runs_ended_total")) {
     metrics.Describe("weft_runs_started_total", "counter", "Runs claimed and started by this process.");
@@ -145,6 +153,16 @@ void RunWorkers::Begin(ClaimedRun claimed) {
     start.run["account"] = json::object{
         {"guid", claimed.account.guid}, {"externalid", claimed.account.externalid}, {"name", claimed.account.name}};
     start.call_depth = claimed.run.call_depth;
+    // `datasource` inputs that name a connector must be datasources of the account for that connector.
+    for (const auto& in : (*def)->inputs) {
+        if (!connectors_ || in.type != engine::InputType::kDatasource || in.connector.empty()) continue;
+        const auto* v = start.inputs.if_contains(in.field_name);
+        if (v == nullptr || !v->is_string() || v->get_string().empty()) continue;
+        if (auto problem = connectors_->CheckDatasourceInput(claimed.account.partner_id, claimed.account.id,
+                                                             std::string(v->get_string()), in.connector)) {
+            return FailBeforeStart(claimed, "input '" + in.field_name + "': " + *problem);
+        }
+    }
 
     auto a = std::make_shared<Active>();
     a->state = engine_.StartRun(**def, std::move(start));
@@ -200,19 +218,23 @@ void RunWorkers::Perform(const std::shared_ptr<Active>& a, engine::Effect effect
     }
     if (auto* http = std::get_if<engine::HttpRequestEffect>(&effect)) {
         if (!http_) {
-            engine::HttpResult r;
-            r.error = engine::TransportError::kNetwork;
-            r.error_message = "outbound HTTP is not available in this server";
-            return Resume(a, std::move(r));
+            return Resume(
+                a, Unavailable("outbound HTTP is not available in this server", engine::TransportError::kNetwork));
+        }
+        if (!http->datasource.empty()) {
+            if (!connectors_) return Resume(a, Unavailable("datasources are not available in this server"));
+            connectors_->SendWithDatasource(a->claimed.account.partner_id, a->claimed.account.id, *http,
+                                            [this, a](engine::HttpResult r) { Resume(a, std::move(r)); });
+            return;
         }
         http_->Send(*http, [this, a](engine::HttpResult r) { Resume(a, std::move(r)); });
         return;
     }
-    if (std::holds_alternative<engine::ConnectorEffect>(effect)) {
-        engine::HttpResult r;
-        r.error = engine::TransportError::kNetwork;
-        r.error_message = "connectors are not available in this server yet";
-        return Resume(a, std::move(r));
+    if (auto* connector = std::get_if<engine::ConnectorEffect>(&effect)) {
+        if (!connectors_) return Resume(a, Unavailable("connectors are not available in this server"));
+        connectors_->Run(a->claimed.account.partner_id, a->claimed.account.id, *connector,
+                         [this, a](engine::HttpResult r) { Resume(a, std::move(r)); });
+        return;
     }
     const auto& call = std::get<engine::CallAutomationEffect>(effect);
     const PartnerId partner_id = a->claimed.account.partner_id;

@@ -16,6 +16,7 @@
 #include "domain/run_service.h"
 #include "domain/store.h"
 #include "engine/engine.h"
+#include "jobs/connector_runner.h"
 #include "jobs/definition_cache.h"
 
 namespace weft::jobs {
@@ -42,7 +43,7 @@ class RunWorkers {
   public:
     RunWorkers(Store& store, const Clock& clock, AsyncRuntime& runtime, RunEvents& events, RunService& runs,
                DefinitionCache& definitions, const engine::Engine& engine, OutboundHttp* http, MetricsRegistry& metrics,
-               WorkerOptions options);
+               WorkerOptions options, ConnectorRunner* connectors = nullptr);
     ~RunWorkers();
 
     void Start();
@@ -73,6 +74,7 @@ class RunWorkers {
     const engine::Engine& engine_;
     OutboundHttp* http_;
     WorkerOptions options_;
+    ConnectorRunner* connectors_;
     Counter& runs_started_;
     Counter& runs_ended_;
 

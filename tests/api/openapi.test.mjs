@@ -9,7 +9,7 @@ import { openapiDoc as doc, OPENAPI_PATH } from './lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
-const isPartnerPath = (p) => p.startsWith('/v1/accounts') || p.startsWith('/v1/templates');
+const isPartnerPath = (p) => p.startsWith('/v1/accounts') || p.startsWith('/v1/templates') || p.startsWith('/v1/connectors');
 
 function operations() {
     const out = [];
@@ -37,6 +37,8 @@ describe('src/api/openapi.json', () => {
             ...automationPaths('automations'), ...automationPaths('blends'), '/v1/accounts/{account}/expire',
             '/v1/accounts/{account}/users', '/v1/accounts/{account}/users/{user}', '/v1/openapi.json',
             '/v1/templates', '/v1/templates/{template}', '/v1/templates/{template}/install',
+            '/v1/connectors', '/v1/connectors/{connector}', '/v1/accounts/{account}/datasources',
+            '/v1/accounts/{account}/datasources/{datasource}',
             '/v1/widgets/{blend}', '/v1/exports/runs/{run}/{kind}',
         ].sort());
         assert.ok(!JSON.stringify(doc).includes('_test'), 'the test clock is not part of the public API');
@@ -94,7 +96,8 @@ describe('src/api/openapi.json', () => {
         for (const name of ['Account', 'User', 'PageLinks', 'PageMeta', 'AccountPage', 'UserPage', 'Error', 'Health', 'Ready',
             'Automation', 'AutomationDetailed', 'AutomationInput', 'AutomationPage', 'ExecutionToken', 'Run', 'RunDetailed',
             'RunError', 'RunPage', 'RunLogEntry', 'RunLogPage', 'ErrorRunFailed', 'Template', 'TemplateDetailed', 'TemplatePage',
-            'TemplateGroup']) {
+            'TemplateGroup', 'Connector', 'ConnectorDetailed', 'ConnectorParam', 'ConnectorEndpoint', 'ConnectorPage', 'Datasource',
+            'DatasourceDetailed', 'DatasourcePage', 'ErrorDatasourceInUse']) {
             assert.equal(doc.components.schemas[name].additionalProperties, false, name);
         }
     });

@@ -44,7 +44,7 @@ EffectResult Answer(const json::value& r) {
     if (const auto* err = o.if_contains("error")) {
         return HttpResult{std::nullopt,
                           err->get_string() == "timeout" ? TransportError::kTimeout : TransportError::kNetwork,
-                          std::string(err->get_string()), std::nullopt};
+                          std::string(err->get_string()), std::nullopt, std::nullopt};
     }
     HttpResponse resp;
     resp.status = static_cast<int>(o.at("status").as_int64());
@@ -55,7 +55,7 @@ EffectResult Answer(const json::value& r) {
         resp.body = body->is_string() ? std::string(body->get_string()) : S(*body);
         if (!body->is_string()) resp.headers.emplace_back("Content-Type", "application/json");
     }
-    return HttpResult{std::move(resp), TransportError::kNone, {}, std::nullopt};
+    return HttpResult{std::move(resp), TransportError::kNone, {}, std::nullopt, std::nullopt};
 }
 
 class AutomationsTest : public ::testing::TestWithParam<Case> {};

@@ -237,8 +237,11 @@ TEST(EngineTest, HttpBlockIssuesAnEffectAndParsesTheResponse) {
 }
 
 HttpResult Response(int status, std::string body = "", HeaderList headers = {}) {
-    return HttpResult{
-        HttpResponse{status, std::move(headers), std::move(body)}, TransportError::kNone, {}, std::nullopt};
+    return HttpResult{HttpResponse{status, std::move(headers), std::move(body)},
+                      TransportError::kNone,
+                      {},
+                      std::nullopt,
+                      std::nullopt};
 }
 
 TEST(EngineTest, NonSuccessStatusIsAnErrorUnlessAccepted) {
@@ -297,7 +300,8 @@ TEST(EngineTest, RetriesTransientFaultsWithBackoff) {
     h.respond = [&calls](const Effect& e) -> EffectResult {
         if (std::holds_alternative<SleepEffect>(e)) return SleepDone{};
         ++calls;
-        if (calls == 1) return HttpResult{std::nullopt, TransportError::kNetwork, "connection reset", std::nullopt};
+        if (calls == 1)
+            return HttpResult{std::nullopt, TransportError::kNetwork, "connection reset", std::nullopt, std::nullopt};
         if (calls == 2) return Response(503);
         if (calls == 3) return Response(429, "", {{"Retry-After", "30"}});
         return Response(200, "ok");
@@ -330,7 +334,7 @@ TEST(EngineTest, GivesUpAfterMaxAttemptsAndNeverRetriesClientErrors) {
     Harness h;
     h.respond = [](const Effect& e) -> EffectResult {
         if (std::holds_alternative<SleepEffect>(e)) return SleepDone{};
-        return HttpResult{std::nullopt, TransportError::kTimeout, "after 60000 ms", std::nullopt};
+        return HttpResult{std::nullopt, TransportError::kTimeout, "after 60000 ms", std::nullopt, std::nullopt};
     };
     h.Load(Def(R"({"id": "get", "type": "http", "url": "https://x", "retry": {"max_attempts": 2, "delay_ms": 10}})"));
     auto& s = h.Run();
@@ -346,7 +350,7 @@ TEST(EngineTest, GivesUpAfterMaxAttemptsAndNeverRetriesClientErrors) {
 
     Harness h3;
     h3.respond = [](const Effect&) -> EffectResult {
-        return HttpResult{std::nullopt, TransportError::kBlocked, "private address", std::nullopt};
+        return HttpResult{std::nullopt, TransportError::kBlocked, "private address", std::nullopt, std::nullopt};
     };
     h3.Load(Def(R"({"id": "get", "type": "http", "url": "http://127.0.0.1", "retry": {"max_attempts": 5}})"));
     EXPECT_EQ(h3.Run().error->message, "the request was refused: private address");
@@ -533,7 +537,7 @@ TEST(EngineResumeTest, UnansweredEffectsAreReissuedIncludingRetryDelays) {
     h.state = h.engine->StartRun(*h.def, RunStart{});
     auto first = h.engine->Step(*h.def, h.state);
     ASSERT_TRUE(std::holds_alternative<HttpRequestEffect>(*first.effect));
-    h.state.Resume(HttpResult{HttpResponse{503, {}, ""}, TransportError::kNone, {}, std::nullopt});
+    h.state.Resume(HttpResult{HttpResponse{503, {}, ""}, TransportError::kNone, {}, std::nullopt, std::nullopt});
     auto wait = h.engine->Step(*h.def, h.state);
     ASSERT_TRUE(std::holds_alternative<SleepEffect>(*wait.effect));
     auto wait_again = h.engine->Step(*h.def, h.state);

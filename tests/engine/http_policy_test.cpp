@@ -6,7 +6,8 @@ namespace weft::engine::testing {
 namespace {
 
 HttpResult Status(int status, HeaderList headers = {}) {
-    return HttpResult{HttpResponse{status, std::move(headers), ""}, TransportError::kNone, {}, std::nullopt};
+    return HttpResult{
+        HttpResponse{status, std::move(headers), ""}, TransportError::kNone, {}, std::nullopt, std::nullopt};
 }
 
 TEST(HttpPolicyTest, AppendQuery) {
@@ -39,9 +40,9 @@ TEST(HttpPolicyTest, ResponseValueLowercasesAndJoinsHeaders) {
 
 TEST(HttpPolicyTest, TransientFaults) {
     const std::vector<int> none;
-    EXPECT_TRUE(IsTransient(HttpResult{std::nullopt, TransportError::kNetwork, "", std::nullopt}, none));
-    EXPECT_TRUE(IsTransient(HttpResult{std::nullopt, TransportError::kTimeout, "", std::nullopt}, none));
-    EXPECT_FALSE(IsTransient(HttpResult{std::nullopt, TransportError::kBlocked, "", std::nullopt}, none));
+    EXPECT_TRUE(IsTransient(HttpResult{std::nullopt, TransportError::kNetwork, "", std::nullopt, std::nullopt}, none));
+    EXPECT_TRUE(IsTransient(HttpResult{std::nullopt, TransportError::kTimeout, "", std::nullopt, std::nullopt}, none));
+    EXPECT_FALSE(IsTransient(HttpResult{std::nullopt, TransportError::kBlocked, "", std::nullopt, std::nullopt}, none));
     EXPECT_TRUE(IsTransient(Status(429), none));
     EXPECT_TRUE(IsTransient(Status(500), none));
     EXPECT_TRUE(IsTransient(Status(503), none));

@@ -15,9 +15,9 @@ constexpr std::string_view kDef = R"({"variables": [{"name": "seen", "type": "li
 EffectResult Answer(const Effect& e, int& calls) {
     if (std::holds_alternative<SleepEffect>(e)) return SleepDone{};
     ++calls;
-    if (calls == 2) return HttpResult{std::nullopt, TransportError::kNetwork, "reset", std::nullopt};
+    if (calls == 2) return HttpResult{std::nullopt, TransportError::kNetwork, "reset", std::nullopt, std::nullopt};
     const auto& h = std::get<HttpRequestEffect>(e);
-    return HttpResult{HttpResponse{200, {}, h.url}, TransportError::kNone, {}, std::nullopt};
+    return HttpResult{HttpResponse{200, {}, h.url}, TransportError::kNone, {}, std::nullopt, std::nullopt};
 }
 
 TEST(RunStateTest, PersistingAndResumingAtEveryEffectGivesTheSameRun) {

@@ -94,10 +94,11 @@ struct Harness {
                                            S(json::object{{"method", h->method}, {"url", h->url}, {"body", h->body}})},
                               TransportError::kNone,
                               {},
+                              std::nullopt,
                               std::nullopt};
         }
         if (std::holds_alternative<ConnectorEffect>(e)) {
-            return HttpResult{std::nullopt, TransportError::kNone, {}, json::value("mapped")};
+            return HttpResult{std::nullopt, TransportError::kNone, {}, json::value("mapped"), std::nullopt};
         }
         if (std::holds_alternative<SleepEffect>(e)) return SleepDone{};
         return CallResult{true, json::object{{"called", std::get<CallAutomationEffect>(e).automation}}, {}};

@@ -157,7 +157,35 @@ ALTER TABLE automations ADD COLUMN bundle_id INTEGER REFERENCES automations(id) 
 CREATE INDEX automations_by_bundle ON automations(bundle_id) WHERE bundle_id IS NOT NULL;
 CREATE INDEX automations_by_template ON automations(account_id, template_guid) WHERE template_guid IS NOT NULL;
 )sql"},
-        // Versions 4-8 are reserved for work in progress on other branches (connectors, PostgreSQL).
+        {4, "connectors and datasources", R"sql(
+CREATE TABLE connectors (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    partner_id           INTEGER NOT NULL REFERENCES partners(app_id) ON DELETE CASCADE,
+    guid                 TEXT NOT NULL UNIQUE,
+    connector_key        TEXT NOT NULL,
+    definition           TEXT NOT NULL,
+    is_partner_connector INTEGER NOT NULL DEFAULT 0,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL,
+    UNIQUE (partner_id, connector_key)
+);
+CREATE TABLE datasources (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id     INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    guid           TEXT NOT NULL UNIQUE,
+    name           TEXT NOT NULL,
+    connector_guid TEXT NOT NULL,
+    params         TEXT NOT NULL DEFAULT '{}',
+    sealed         TEXT NOT NULL DEFAULT '',
+    is_connected   INTEGER NOT NULL DEFAULT 1,
+    redirect_url   TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);
+CREATE INDEX datasources_by_account ON datasources(account_id, id);
+CREATE INDEX datasources_by_connector ON datasources(connector_guid);
+)sql"},
+        // Versions 5-8 are reserved for work in progress on another branch (PostgreSQL).
         {9, "server secrets (export link signing) and run retention", R"sql(
 CREATE TABLE server_secrets (
     name       TEXT PRIMARY KEY,

@@ -94,6 +94,28 @@ class SqliteStore final : public Store {
     Result<int> PruneRuns(Micros before, int batch) override;
     Result<std::string> ServerSecret(std::string_view name, std::string_view fresh, Micros now) override;
 
+    // sqlite_connectors.cpp
+    Result<StoredConnector> CreateConnector(const StoredConnector& connector) override;
+    Result<StoredConnector> FindConnector(PartnerId partner, std::string_view guid_or_key) override;
+    Result<Page<StoredConnector>> ListConnectors(PartnerId partner, const PageRequest& page) override;
+    Result<std::optional<StoredConnector>> FindPartnerConnector(PartnerId partner) override;
+    Result<StoredConnector> SaveConnector(PartnerId partner, const StoredConnector& connector) override;
+    Status DeleteConnector(PartnerId partner, std::int64_t connector_id) override;
+    Result<Datasource> CreateDatasource(PartnerId partner, const Datasource& datasource) override;
+    Result<Datasource> FindDatasource(PartnerId partner, std::int64_t account_id, std::string_view guid) override;
+    Result<Page<Datasource>> ListDatasources(PartnerId partner, std::int64_t account_id,
+                                             const PageRequest& page) override;
+    Result<std::vector<Datasource>> FindDatasourcesOfConnector(PartnerId partner, std::int64_t account_id,
+                                                               std::string_view connector_guid) override;
+    Result<OwnedDatasource> FindDatasourceAnywhere(std::string_view guid) override;
+    Result<Datasource> SaveDatasource(PartnerId partner, const Datasource& datasource) override;
+    Status DeleteDatasource(PartnerId partner, std::int64_t account_id, std::int64_t datasource_id) override;
+    Result<std::vector<Automation>> AutomationsUsingDatasource(PartnerId partner, std::int64_t account_id,
+                                                               std::string_view guid) override;
+    Result<std::vector<Datasource>> ListSealedDatasources(std::int64_t after_id, int limit) override;
+    Status ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
+                            const std::string& new_sealed) override;
+
   private:
     std::unique_ptr<sqlite::Database> db_;
 };

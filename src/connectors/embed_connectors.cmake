@@ -1,0 +1,10 @@
+# Writes the built-in connector definitions into a C++ source as raw string literals (run at build time).
+file(GLOB INPUTS ${DIR}/*.json)
+list(SORT INPUTS)
+set(BODY "")
+foreach(f IN LISTS INPUTS)
+    file(READ "${f}" CONTENT)
+    string(APPEND BODY "        R\"WEFT_CONNECTOR(${CONTENT})WEFT_CONNECTOR\",\n")
+endforeach()
+file(WRITE "${OUTPUT}.tmp" "#include \"connectors/builtin.h\"\n\nnamespace weft::connectors {\n\nconst std::vector<std::string_view>& BuiltinConnectorSources() {\n    static const std::vector<std::string_view> kSources = {\n${BODY}    };\n    return kSources;\n}\n\n}  // namespace weft::connectors\n")
+file(RENAME "${OUTPUT}.tmp" "${OUTPUT}")
