@@ -4,21 +4,23 @@
 #include <string>
 
 #include "domain/store.h"
-#include "store/sqlite/sqlite_db.h"
+#include "store/sql/sql_db.h"
 
 namespace weft {
 
-// The embedded default store: one SQLite file in the data folder.
-class SqliteStore final : public Store {
+// The store: one implementation of the Store port over the sql layer, run on SQLite (the embedded default)
+// or PostgreSQL (scale-out: several processes on one database).
+class SqlStore : public Store {
   public:
-    // Opens (creating when missing) the database file. Throws when it cannot be opened, or when its schema is
-    // newer than this binary knows. `migrate` applies pending migrations; without it, pending migrations
-    // make Ping() report the store as not ready.
-    SqliteStore(const std::string& path, int readers, bool migrate);
+    // Throws when the database's schema is newer than this binary knows. `migrate` applies pending
+    // migrations; without it, pending migrations make Ping() report the store as not ready.
+    SqlStore(std::unique_ptr<sql::Database> db, bool migrate);
 
-    // Applies pending migrations, each in its own transaction. Returns how many were applied.
+    // Applies pending migrations, each in its own transaction (on PostgreSQL under an advisory lock, so that
+    // processes starting together apply each one once). Returns how many were applied.
     int Migrate();
     int SchemaVersion();
+    sql::Database& database() { return *db_; }
 
     Status Ping() override;
 
@@ -74,7 +76,8 @@ class SqliteStore final : public Store {
     Result<bool> StopRequested(std::int64_t run_id) override;
 
   private:
-    std::unique_ptr<sqlite::Database> db_;
+    std::unique_ptr<sql::Database> db_;
+    void EnsureMigrationsTable();
 };
 
 }  // namespace weft

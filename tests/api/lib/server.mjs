@@ -1,5 +1,6 @@
 // Starts the real `weft` binary on port 0 with a fresh data folder, and drives its CLI.
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, readFileSync, existsSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,10 +15,71 @@ export function makeDataDir() {
     return mkdtempSync(path.join(os.tmpdir(), 'weft-api-'));
 }
 
+// ---- the store under test
+// WEFT_API_STORE=postgres runs the suite on PostgreSQL: every data folder a test uses gets its own fresh
+// database on the server WEFT_TEST_PG_URL names (created on first use, dropped when the folder is cleaned up
+// or the test process exits), passed to every weft command on that folder as WEFT_DATABASE.
+export const onPostgres = process.env.WEFT_API_STORE === 'postgres';
+const pgServerUrl = process.env.WEFT_TEST_PG_URL ?? '';
+if (onPostgres && !pgServerUrl) throw new Error('WEFT_API_STORE=postgres needs WEFT_TEST_PG_URL');
+const pgDatabases = new Map(); // data folder -> database name
+
+function psql(sql) {
+    execFileSync('psql', [pgServerUrl, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The URL of database `name` on the test server. */
+export function pgUrl(name) {
+    const u = new URL(pgServerUrl);
+    u.pathname = `/${name}`;
+    return u.toString();
+}
+
+/** Creates a fresh PostgreSQL database (dropped when this process exits) and returns its name. */
+export function createPgDatabase(prefix = 'weft_api') {
+    const name = `${prefix}_${process.pid}_${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 12)}`;
+    psql(`CREATE DATABASE ${name}`);
+    pgDatabases.set(`#${name}`, name);
+    return name;
+}
+
+export function dropPgDatabase(name) {
+    try {
+        psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } catch {
+        // the cluster may already be gone
+    }
+}
+
+function databaseFor(dataDir) {
+    let name = pgDatabases.get(dataDir);
+    if (!name) {
+        name = `weft_api_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 20)}`;
+        psql(`CREATE DATABASE ${name}`);
+        pgDatabases.set(dataDir, name);
+    }
+    return pgUrl(name);
+}
+
+if (onPostgres) {
+    process.on('exit', () => {
+        for (const name of pgDatabases.values()) dropPgDatabase(name);
+    });
+}
+
+/** The environment for a weft command on `args`: on PostgreSQL, WEFT_DATABASE for its --data folder. */
+function weftEnv(args, env) {
+    const base = env ?? process.env;
+    if (!onPostgres || base.WEFT_DATABASE || args.includes('--database')) return base;
+    const i = args.indexOf('--data');
+    if (i < 0 || i + 1 >= args.length) return base;
+    return { ...base, WEFT_DATABASE: databaseFor(args[i + 1]) };
+}
+
 /** Runs `weft ARGS...`; resolves {code, stdout, stderr} (never rejects on a non-zero exit). */
 export function runWeft(args, { timeoutMs = 30000, env } = {}) {
     return new Promise((resolve) => {
-        execFile(WEFT_BIN, args, { timeout: timeoutMs, env: env ?? process.env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        execFile(WEFT_BIN, args, { timeout: timeoutMs, env: weftEnv(args, env), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
             let code = 0;
             if (err) code = typeof err.code === 'number' ? err.code : (err.signal ?? -1);
             resolve({ code, stdout, stderr });
@@ -65,7 +127,7 @@ export class WeftServer {
         const argv = ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--port-file', portFile];
         if (testClock) argv.push('--test-clock');
         argv.push(...args);
-        const child = spawn(WEFT_BIN, argv, { stdio: ['ignore', logFd, logFd] });
+        const child = spawn(WEFT_BIN, argv, { stdio: ['ignore', logFd, logFd], env: weftEnv(argv) });
         closeSync(logFd);
         let spawnError = null;
         child.on('error', (e) => {
@@ -123,7 +185,13 @@ export class WeftServer {
     }
 
     cleanup() {
-        if (!process.env.WEFT_KEEP_DATA) rmSync(this.dataDir, { recursive: true, force: true });
+        if (process.env.WEFT_KEEP_DATA) return;
+        rmSync(this.dataDir, { recursive: true, force: true });
+        const db = pgDatabases.get(this.dataDir);
+        if (db) {
+            dropPgDatabase(db);
+            pgDatabases.delete(this.dataDir);
+        }
     }
 
     // ---- HTTP ----
