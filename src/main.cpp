@@ -10,10 +10,12 @@
 
 #include "api/api.h"
 #include "cli/settings.h"
+#include "core/crypto.h"
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "domain/account_service.h"
 #include "domain/automation_service.h"
+#include "domain/export_links.h"
 #include "domain/partner_service.h"
 #include "domain/rate_limiter.h"
 #include "domain/run_events.h"
@@ -23,6 +25,7 @@
 #include "http/server.h"
 #include "jobs/definition_cache.h"
 #include "jobs/engine_checker.h"
+#include "jobs/retention.h"
 #include "jobs/run_workers.h"
 #include "jobs/scheduler.h"
 #include "store/open_store.h"
@@ -140,6 +143,10 @@ int Serve(const cli::Settings& s, bool api) {
     deps.runs = &runs;
     deps.sync_timeout = std::chrono::seconds(s.Int("sync_timeout", 1, 3600));
     deps.trigger_max_body = static_cast<std::size_t>(s.Int("trigger_max_body_bytes", 1, 1LL << 30));
+    auto export_key = store->ServerSecret("run_export_links", RandomToken(64), clock->Now());
+    if (!export_key) throw std::runtime_error("reading the export-link secret failed: " + export_key.error().detail);
+    ExportLinks export_links(*export_key, *clock);
+    deps.export_links = &export_links;
     if (api) {
         api::RegisterRoutes(router, deps);
     } else {
@@ -185,11 +192,16 @@ int Serve(const cli::Settings& s, bool api) {
                 for (auto id : run_events.WaitedRunIds()) deliver(id);
             });
     }
+    jobs::Retention retention(*store, *clock, server.runtime(), metrics,
+                              s.Int("run_retention_days", 1, 36500) * 86400LL * 1'000'000,
+                              std::chrono::seconds(s.Int("retention_interval", 1, 86400)));
     workers.Start();
     scheduler.Start();
+    retention.Start();
     if (!s.Str("port_file").empty()) WritePortFile(s.Str("port_file"), bound);
     server.Run();
     if (finished_listener) finished_listener->Stop();
+    retention.Stop();
     scheduler.Stop();
     workers.Stop();
     http_client->Shutdown();

@@ -49,7 +49,12 @@ Result<http::Response> ExpireAccount(ApiDeps& deps, CallContext& ctx) {
 }
 
 Result<http::Response> DeleteAccount(ApiDeps& deps, CallContext& ctx) {
+    // Its queued runs vanish with it and its running runs are told to stop (API.md section 6): read them first
+    // so that their sync callers get an answer and their workers stop at once rather than at the next boundary.
+    auto active = deps.store.ListActiveRuns(ctx.partner.app_id, ctx.account->id);
+    if (!active) return std::move(active).error();
     if (auto r = deps.accounts.Delete(ctx.partner.app_id, *ctx.account); !r) return std::move(r).error();
+    if (deps.runs) deps.runs->Abandoned(*active);
     return NoContent();
 }
 

@@ -9,6 +9,7 @@
 #include "core/metrics.h"
 #include "domain/account_service.h"
 #include "domain/automation_service.h"
+#include "domain/export_links.h"
 #include "domain/partner_service.h"
 #include "domain/rate_limiter.h"
 #include "domain/run_service.h"
@@ -33,6 +34,7 @@ struct ApiDeps {
     AsyncRuntime* runtime = nullptr;
     std::chrono::milliseconds sync_timeout{55'000};  // how long a sync run call waits before answering 202
     std::size_t trigger_max_body = 64 * 1024;        // payload limit of triggered calls (413 beyond)
+    const ExportLinks* export_links = nullptr;       // signs and checks run export links (section 9)
 };
 
 // The one route table: every method and path Weft serves.

@@ -66,7 +66,10 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
         r.Add("GET", one + "/runs/{run}/logs", kRead, partner(RunLogs));
         r.Add("POST", one + "/runs/{run}/stop", kDb, partner(StopRun));
         r.Add("POST", one + "/runs/{run}/retry", kDb, partner(RetryRun));
+        r.Add("GET", one + "/runs/{run}/export", kRead, partner(ExportRun));
     }
+    r.Add("GET", "/v1/exports/runs/{run}/{kind}", kRead,
+          [&d](auto& req, auto& params, auto respond) { DownloadRunExport(d, req, params, std::move(respond)); });
 
     // Section 8: triggered automations.
     for (const char* method : {"GET", "POST"}) {

@@ -8,6 +8,7 @@
 #include "api/paging.h"
 #include "api/views.h"
 #include "core/time_format.h"
+#include "http/errors.h"
 
 namespace weft::api {
 
@@ -235,6 +236,56 @@ Result<http::Response> RetryRun(ApiDeps& deps, CallContext& ctx) {
     auto retried = deps.runs->Retry(ctx.partner, *ctx.account, *b, *run);
     if (!retried) return std::move(retried).error();
     return AcceptedRun(*retried, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *retried));
+}
+
+Result<http::Response> ExportRun(ApiDeps& deps, CallContext& ctx) {
+    auto b = PathAutomation(deps, ctx);
+    if (!b) return std::move(b).error();
+    auto run = PathRun(deps, ctx, *b);
+    if (!run) return std::move(run).error();
+    if (!deps.export_links) return Error::Unavailable("Run exports are not available in this server.");
+    const std::string base = BaseUrl(ctx.req, deps.public_url);
+    json::object out;
+    out["debug"] = base + deps.export_links->Link(ExportLinks::Kind::kDebug, run->guid);
+    out["display"] = base + deps.export_links->Link(ExportLinks::Kind::kDisplay, run->guid);
+    return JsonBody(200, out);
+}
+
+void DownloadRunExport(ApiDeps& deps, http::Request& req, const http::PathParams& params, http::Respond respond) {
+    const Error refused = Error::NotFound("This export link is not valid or has expired.");
+    const std::string& guid = params.find("run")->second;
+    const std::string& kind = params.find("kind")->second;
+    const std::string* expires = req.Query("expires");
+    const std::string* signature = req.Query("signature");
+    if (!deps.export_links || !expires || !signature || !deps.export_links->Verify(kind, guid, *expires, *signature)) {
+        return respond(http::ErrorResponse(refused, req.request_id));
+    }
+    auto exported = deps.store.ExportRun(guid);
+    if (!exported) {
+        return respond(http::ErrorResponse(exported.error().code == ErrorCode::kNotFound ? refused : exported.error(),
+                                           req.request_id));
+    }
+    http::Response r;
+    if (*ExportLinks::ParseKind(kind) == ExportLinks::Kind::kDebug) {
+        json::array logs;
+        for (const auto& entry : exported->logs) {
+            auto v = ParseJson(entry);
+            logs.emplace_back(v ? std::move(*v) : json::value(nullptr));
+        }
+        json::object doc;
+        doc["run"] = RunView(exported->run, true);
+        doc["logs"] = std::move(logs);
+        r = JsonBody(200, doc);
+    } else {
+        json::value output = nullptr;
+        if (exported->run.output) {
+            if (auto v = ParseJson(*exported->run.output)) output = std::move(*v);
+        }
+        r = JsonBody(200, output);
+    }
+    r.SetHeader("Content-Disposition", "attachment; filename=\"run-" + guid + "-" + kind + ".json\"");
+    r.SetHeader("Cache-Control", "private, no-store");
+    respond(std::move(r));
 }
 
 }  // namespace weft::api

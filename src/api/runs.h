@@ -21,5 +21,10 @@ Result<http::Response> LastRun(ApiDeps& deps, CallContext& ctx);
 Result<http::Response> RunLogs(ApiDeps& deps, CallContext& ctx);
 Result<http::Response> StopRun(ApiDeps& deps, CallContext& ctx);
 Result<http::Response> RetryRun(ApiDeps& deps, CallContext& ctx);
+// `GET .../runs/{run}/export`: signed links, valid one hour, to the run's full log and to its output.
+Result<http::Response> ExportRun(ApiDeps& deps, CallContext& ctx);
+// `GET /v1/exports/runs/{run}/{kind}?expires=&signature=`: the download a signed export link points at. No
+// partner credentials: the signature is the authorisation. Every refusal is the same 404.
+void DownloadRunExport(ApiDeps& deps, http::Request& req, const http::PathParams& params, http::Respond respond);
 
 }  // namespace weft::api

@@ -44,6 +44,17 @@ Result<Run> RunService::Stop(PartnerId partner, const Run& run) {
     return stopped;
 }
 
+void RunService::Abandoned(const std::vector<Run>& runs) {
+    const Micros now = clock_.Now();
+    for (Run run : runs) {
+        if (run.status != kRunStatusQueued) events_.StopRequested(run.id);
+        run.status = kRunStatusStopped;
+        run.stoptime = now;
+        run.updated_at = now;
+        events_.Finished(run);
+    }
+}
+
 Result<Run> RunService::Retry(const Partner& partner, const Account& account, const Automation& automation,
                               const Run& run) {
     auto inputs = ParseJson(run.inputs);

@@ -58,6 +58,10 @@ class RunService {
     };
     Result<TriggerTarget> ResolveTrigger(std::string_view key, std::string_view token);
 
+    // Runs deleted with their account while queued or running: running ones are told to stop, and whoever
+    // waits for any of them learns it ended `stopped`.
+    void Abandoned(const std::vector<Run>& runs);
+
     // Calls fn once when the run has ended (at once when it already has).
     void WhenFinished(const Run& run, RunEvents::FinishedFn fn);
 

@@ -34,6 +34,12 @@ struct PartnerCredentials {
     std::optional<Account> account;  // set when an account key was given and that account exists
 };
 
+// A run with its whole block log, read in one snapshot (signed export downloads).
+struct RunExport {
+    Run run;
+    std::vector<std::string> logs;
+};
+
 struct RunFilter {
     bool finished_only = false;
     std::optional<std::string> status;
@@ -151,6 +157,10 @@ class Store {
     // for `owner` until `lease_until`. At most `max` in all.
     virtual Result<std::vector<ClaimedRun>> ClaimRuns(const std::string& owner, int max, Micros now,
                                                       Micros lease_until) = 0;
+    // Claims this one queued run for `owner` whatever its account's running count: a sync sub-run borrowing the
+    // slot of the parent that waits for it. Empty when the run is no longer queued (another worker has it).
+    virtual Result<std::optional<ClaimedRun>> ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
+                                                       Micros lease_until) = 0;
     virtual Status RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids,
                                Micros lease_until) = 0;
     // Runs whose lease lapsed go back to the queue with attempt + 1, or fail ("worker lost") after
@@ -164,6 +174,18 @@ class Store {
     virtual Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) = 0;
     // Whether a stop was requested for a running run (polled by workers at block boundaries).
     virtual Result<bool> StopRequested(std::int64_t run_id) = 0;
+    // The run with this guid and its whole log, whatever its partner (the caller has checked a signed link).
+    virtual Result<RunExport> ExportRun(std::string_view guid) = 0;
+    // Queued, running and must-stop runs of an account: what deleting the account cancels or stops.
+    virtual Result<std::vector<Run>> ListActiveRuns(PartnerId partner, std::int64_t account_id) = 0;
+    // Retention: deletes at most `batch` ended runs (with their logs) that stopped before `before`, oldest
+    // first. Returns how many it deleted.
+    virtual Result<int> PruneRuns(Micros before, int batch) = 0;
+
+    // --- Server-wide secrets ---
+    // The secret called `name`, created as `fresh` when there is none yet (the first writer wins, so every
+    // process sharing the database agrees on it).
+    virtual Result<std::string> ServerSecret(std::string_view name, std::string_view fresh, Micros now) = 0;
 };
 
 }  // namespace weft

@@ -248,6 +248,17 @@ void RunWorkers::Perform(const std::shared_ptr<Active>& a, engine::Effect effect
         if (!r.ok) r.error_message = "the called run ended " + ended.status;
         Resume(a, std::move(r));
     });
+    // The parent keeps one of the account's concurrency slots while it waits, so the sub-run starts at once in
+    // that slot instead of queueing behind the limit (where it would wait forever if the parent held the last
+    // slot). Another worker may have claimed it already; then this finds nothing to do.
+    const Micros now = clock_.Now();
+    auto mine = store_.ClaimRun(run->id, options_.owner, now, now + options_.lease);
+    if (!mine) {
+        spdlog::error("run {}: claiming its sub-run {} failed: {}", a->claimed.run.guid, run->guid,
+                      mine.error().detail);
+    } else if (*mine) {
+        runtime_.Post([this, c = std::move(**mine)]() mutable { Begin(std::move(c)); });
+    }
 }
 
 void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::string> logs) {
@@ -271,7 +282,11 @@ void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::str
     }
     --active_count_;
     runs_ended_.Add();
-    if (!done) {
+    if (!done && done.error().code == ErrorCode::kNotFound) {
+        spdlog::debug("run {}: deleted (with its account or automation) before it ended", a->claimed.run.guid);
+    } else if (!done && done.error().code == ErrorCode::kConflict) {
+        spdlog::warn("run {}: its outcome was not recorded: {}", a->claimed.run.guid, done.error().message);
+    } else if (!done) {
         spdlog::error("run {}: recording its end failed: {}", a->claimed.run.guid, done.error().detail);
     } else {
         events_.Finished(*done);

@@ -30,11 +30,12 @@ describe('src/api/openapi.json', () => {
         const automationPaths = (coll) =>
             ['', '/{blend}', '/{blend}/set-persisted-inputs', '/{blend}/execution-token', '/{blend}/run', '/{blend}/runs',
                 '/{blend}/lastrun', '/{blend}/runs/{run}', '/{blend}/runs/{run}/logs', '/{blend}/runs/{run}/stop',
-                '/{blend}/runs/{run}/retry'].map((s) => `/v1/accounts/{account}/${coll}${s}`);
+                '/{blend}/runs/{run}/retry', '/{blend}/runs/{run}/export'].map((s) => `/v1/accounts/{account}/${coll}${s}`);
         assert.deepEqual(Object.keys(doc.paths).sort(), [
             '/healthz', '/metrics', '/readyz', '/v1/accounts', '/v1/accounts/{account}',
             ...automationPaths('automations'), ...automationPaths('blends'), '/v1/accounts/{account}/expire',
             '/v1/accounts/{account}/users', '/v1/accounts/{account}/users/{user}', '/v1/openapi.json',
+            '/v1/widgets/{blend}', '/v1/exports/runs/{run}/{kind}',
         ].sort());
         assert.ok(!JSON.stringify(doc).includes('_test'), 'the test clock is not part of the public API');
     });

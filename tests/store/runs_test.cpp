@@ -153,6 +153,85 @@ TEST_P(QueueTest, ScheduleFiresOnceAndSkipsOverlap) {
     EXPECT_TRUE(store_->DueSchedules(now_ + 60'000'000, 10)->empty());
 }
 
+TEST_P(QueueTest, PruneDeletesOnlyEndedRunsPastTheWindowWithTheirLogs) {
+    auto old_run = Enqueue(account_, automation_);
+    auto young_run = Enqueue(account_, automation_);
+    auto queued = Enqueue(account_, automation_);
+    auto claimed = store_->ClaimRuns("w1", 2, now_, now_ + 30'000'000);
+    ASSERT_EQ(claimed->size(), 2u);
+    RunOutcome o{kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {R"({"block_id":"a"})"}};
+    ASSERT_TRUE(store_->FinishRun(old_run->id, o).ok());
+    o.stoptime = now_ + 10;
+    ASSERT_TRUE(store_->FinishRun(young_run->id, o).ok());
+    // The queued run is older than the cut too (created before it) but has not ended: it stays.
+    EXPECT_EQ(*store_->PruneRuns(now_ + 5, 500), 1);
+    EXPECT_EQ(store_->GetRunById(old_run->id).error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(store_->GetRunById(young_run->id).ok());
+    EXPECT_TRUE(store_->GetRunById(queued->id).ok());
+    EXPECT_EQ(store_->ExportRun(old_run->guid).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->ExportRun(young_run->guid)->logs.size(), 1u);
+    EXPECT_EQ(*store_->PruneRuns(now_ + 5, 500), 0);
+}
+
+TEST_P(QueueTest, PruneWorksInBatches) {
+    for (int i = 0; i < 3; ++i) {
+        auto r = Enqueue(account_, automation_);
+        ASSERT_TRUE(store_->RequestRunStop(partner_, r->id, now_).ok());  // queued -> stopped, ended now_
+    }
+    EXPECT_EQ(*store_->PruneRuns(now_ + 1, 2), 2);
+    EXPECT_EQ(*store_->PruneRuns(now_ + 1, 2), 1);
+    EXPECT_EQ(store_->ListRuns(partner_, automation_, {}, {0, 100})->total, 0);
+}
+
+TEST_P(QueueTest, ActiveRunsOfAnAccountAndTheEndOfADeletedRun) {
+    auto running = Enqueue(account_, automation_);
+    ASSERT_EQ(store_->ClaimRuns("w1", 1, now_, now_ + 30'000'000)->size(), 1u);
+    auto queued = Enqueue(account_, automation_);
+    auto ended = Enqueue(account_, automation_);
+    ASSERT_TRUE(store_->RequestRunStop(partner_, ended->id, now_).ok());
+    ASSERT_TRUE(Enqueue(other_account_, other_automation_).ok());
+    auto active = store_->ListActiveRuns(partner_, account_);
+    ASSERT_TRUE(active.ok());
+    ASSERT_EQ(active->size(), 2u);
+    EXPECT_EQ((*active)[0].guid, running->guid);
+    EXPECT_EQ((*active)[1].guid, queued->guid);
+    EXPECT_TRUE(store_->ListActiveRuns(partner_ + 1, account_)->empty());  // another partner sees nothing
+    ASSERT_TRUE(store_->DeleteAccount(partner_, account_).ok());
+    // The worker that ran it learns the run is gone; nothing is written.
+    auto finish = store_->FinishRun(running->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}});
+    EXPECT_EQ(finish.error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(*store_->StopRequested(running->id));
+}
+
+TEST_P(QueueTest, FinishingARunNoLongerRunningRecordsNothing) {
+    auto r = Enqueue(account_, automation_);
+    auto finish = store_->FinishRun(r->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}});
+    EXPECT_EQ(finish.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(store_->GetRunById(r->id)->status, kRunStatusQueued);
+    EXPECT_TRUE(store_->ExportRun(r->guid)->logs.empty());
+}
+
+TEST_P(QueueTest, ServerSecretIsCreatedOnceAndThenKept) {
+    EXPECT_EQ(*store_->ServerSecret("links", "first", now_), "first");
+    EXPECT_EQ(*store_->ServerSecret("links", "second", now_), "first");
+    EXPECT_EQ(*store_->ServerSecret("other", "x", now_), "x");
+}
+
+TEST_P(QueueTest, ClaimRunTakesOneQueuedRunWhateverTheAccountRuns) {
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(Enqueue(account_, automation_).ok());
+    ASSERT_EQ(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->size(), 2u);  // the account is at its limit
+    auto sub = Enqueue(account_, automation_);
+    EXPECT_TRUE(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->empty());
+    auto mine = store_->ClaimRun(sub->id, "w2", now_, now_ + 30'000'000);
+    ASSERT_TRUE(mine.ok());
+    ASSERT_TRUE(mine->has_value());
+    EXPECT_EQ((*mine)->run.guid, sub->guid);
+    EXPECT_EQ((*mine)->run.status, kRunStatusRunning);
+    EXPECT_EQ((*mine)->account.id, account_);
+    EXPECT_EQ((*mine)->automation.id, automation_);
+    EXPECT_FALSE(store_->ClaimRun(sub->id, "w3", now_, now_ + 30'000'000)->has_value());  // taken already
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, QueueTest, ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
                          testing::BackendName);
 

@@ -126,8 +126,23 @@ CREATE TABLE rate_admissions (
 CREATE INDEX rate_admissions_by_key ON rate_admissions(window_key, admitted_at);
 CREATE INDEX rate_admissions_by_time ON rate_admissions(admitted_at);
 )sql"},
+        // Versions 3, 4, 6-8 are reserved for work in progress on other branches (templates, connectors).
+        {9, "server secrets (export link signing) and run retention", R"sql(
+CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX runs_by_stoptime ON runs(stoptime) WHERE stoptime IS NOT NULL;
+)sql"},
     };
     return kMigrations;
+}
+
+int LatestVersion() {
+    int latest = 0;
+    for (const auto& m : Migrations()) latest = m.version > latest ? m.version : latest;
+    return latest;
 }
 
 namespace {

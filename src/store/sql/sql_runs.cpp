@@ -73,6 +73,35 @@ Result<Run> RunById(Connection& c, std::int64_t id) {
         c, std::string(kColumns) + "WHERE r.id = ?", [&](Statement& s) { s.Bind(id); }, ReadRun, "Run");
 }
 
+// A claimed run with the automation and account it needs to execute.
+Result<ClaimedRun> LoadClaimed(Connection& c, std::int64_t id) {
+    auto run = RunById(c, id);
+    if (!run) return std::move(run).error();
+    Statement ab(c,
+                 "SELECT b.definition, b.persisted_inputs, b.name, b.guid, b.run_mode, a.guid, a.externalid, "
+                 "a.name, a.partner_id FROM automations b JOIN accounts a ON a.id = b.account_id "
+                 "WHERE b.id = ?");
+    ab.Bind(run->automation_id);
+    auto row = ab.Step();
+    if (!row) return std::move(row).error();
+    if (!*row) return Error::Internal("claimed run without automation");
+    ClaimedRun cr;
+    cr.automation.id = run->automation_id;
+    cr.automation.account_id = run->account_id;
+    cr.automation.definition = ab.Text(0);
+    cr.automation.persisted_inputs = ab.Text(1);
+    cr.automation.name = ab.Text(2);
+    cr.automation.guid = ab.Text(3);
+    cr.automation.run_mode = ab.Text(4);
+    cr.account.id = run->account_id;
+    cr.account.guid = ab.Text(5);
+    cr.account.externalid = ab.Text(6);
+    cr.account.name = ab.Text(7);
+    cr.account.partner_id = ab.Int(8);
+    cr.run = std::move(*run);
+    return cr;
+}
+
 }  // namespace
 
 Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) {
@@ -201,33 +230,26 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
         }
         std::vector<ClaimedRun> out;
         for (auto id : claimed) {
-            auto run = RunById(c, id);
-            if (!run) return std::move(run).error();
-            Statement ab(c,
-                         "SELECT b.definition, b.persisted_inputs, b.name, b.guid, b.run_mode, a.guid, a.externalid, "
-                         "a.name, a.partner_id FROM automations b JOIN accounts a ON a.id = b.account_id "
-                         "WHERE b.id = ?");
-            ab.Bind(run->automation_id);
-            auto row = ab.Step();
-            if (!row) return std::move(row).error();
-            if (!*row) return Error::Internal("claimed run without automation");
-            ClaimedRun cr;
-            cr.automation.id = run->automation_id;
-            cr.automation.account_id = run->account_id;
-            cr.automation.definition = ab.Text(0);
-            cr.automation.persisted_inputs = ab.Text(1);
-            cr.automation.name = ab.Text(2);
-            cr.automation.guid = ab.Text(3);
-            cr.automation.run_mode = ab.Text(4);
-            cr.account.id = run->account_id;
-            cr.account.guid = ab.Text(5);
-            cr.account.externalid = ab.Text(6);
-            cr.account.name = ab.Text(7);
-            cr.account.partner_id = ab.Int(8);
-            cr.run = std::move(*run);
-            out.push_back(std::move(cr));
+            auto cr = LoadClaimed(c, id);
+            if (!cr) return std::move(cr).error();
+            out.push_back(std::move(*cr));
         }
         return out;
+    });
+}
+
+Result<std::optional<ClaimedRun>> SqlStore::ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
+                                                     Micros lease_until) {
+    return db_->Write([&](Connection& c) -> Result<std::optional<ClaimedRun>> {
+        Statement u(c,
+                    "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, lease_expires_at = ?, "
+                    "updated_at = ? WHERE id = ? AND status = 'queued'");
+        u.Bind(now).Bind(owner).Bind(lease_until).Bind(now).Bind(run_id);
+        if (auto r = u.Run(); !r) return std::move(r).error();
+        if (c.Changes() == 0) return std::optional<ClaimedRun>();
+        auto cr = LoadClaimed(c, run_id);
+        if (!cr) return std::move(cr).error();
+        return std::optional<ClaimedRun>(std::move(*cr));
     });
 }
 
@@ -320,6 +342,13 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
             "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')");
         s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
         if (auto r = s.Run(); !r) return std::move(r).error();
+        if (c.Changes() == 0) {
+            // Deleted (with its account or automation), or no longer this worker's to end (its lease lapsed and
+            // the reaper requeued it): record nothing.
+            auto now = RunById(c, run_id);
+            if (!now) return now;
+            return Error::Conflict("The run is no longer running (now " + now->status + ").");
+        }
         if (auto r = AppendLogs(c, run_id, o.logs); !r) return std::move(r).error();
         Statement last(c,
                        "UPDATE automations SET last_run_at = (SELECT starttime FROM runs WHERE id = ?1) "
@@ -359,6 +388,41 @@ Result<bool> SqlStore::StopRequested(std::int64_t run_id) {
         auto row = s.Step();
         if (!row) return std::move(row).error();
         return !*row || s.Text(0) != kRunStatusRunning;
+    });
+}
+
+Result<RunExport> SqlStore::ExportRun(std::string_view guid) {
+    return db_->ReadSnapshot([&](Connection& c) -> Result<RunExport> {
+        auto run = sql::QueryOne<Run>(
+            c, std::string(kColumns) + "WHERE r.guid = ?", [&](Statement& s) { s.Bind(guid); }, ReadRun, "Run");
+        if (!run) return std::move(run).error();
+        auto logs = sql::QueryAll<std::string>(
+            c, "SELECT entry FROM run_logs WHERE run_id = ? ORDER BY seq", [&](Statement& s) { s.Bind(run->id); },
+            [](const Statement& s) { return s.Text(0); });
+        if (!logs) return std::move(logs).error();
+        return RunExport{std::move(*run), std::move(*logs)};
+    });
+}
+
+Result<std::vector<Run>> SqlStore::ListActiveRuns(PartnerId partner, std::int64_t account_id) {
+    return db_->Read([&](Connection& c) {
+        return sql::QueryAll<Run>(
+            c,
+            std::string(kColumns) +
+                "WHERE a.partner_id = ? AND r.account_id = ? AND r.status IN ('queued', 'running', 'must stop') "
+                "ORDER BY r.id",
+            [&](Statement& s) { s.Bind(partner).Bind(account_id); }, ReadRun);
+    });
+}
+
+Result<int> SqlStore::PruneRuns(Micros before, int batch) {
+    return db_->Write([&](Connection& c) -> Result<int> {
+        Statement s(c,
+                    "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE stoptime < ? AND status IN "
+                    "('finished', 'finished with warnings', 'failed', 'stopped') ORDER BY stoptime LIMIT ?)");
+        s.Bind(before).Bind(batch);
+        if (auto r = s.Run(); !r) return std::move(r).error();
+        return c.Changes();
     });
 }
 

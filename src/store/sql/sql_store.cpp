@@ -113,7 +113,7 @@ Result<User> InsertUser(Connection& c, const User& u) {
 SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate) : db_(std::move(db)) {
     EnsureMigrationsTable();
     const int current = SchemaVersion();
-    const int known = sql::Migrations().back().version;
+    const int known = sql::LatestVersion();
     if (current > known) {
         throw std::runtime_error("the database schema is at version " + std::to_string(current) +
                                  ", newer than this weft binary knows (" + std::to_string(known) + "): upgrade weft");
@@ -182,9 +182,11 @@ int SqlStore::Migrate() {
 }
 
 Status SqlStore::Ping() {
-    const int known = sql::Migrations().back().version;
+    // Ready when every migration this binary knows is applied (versions need not be contiguous).
+    const auto known = static_cast<std::int64_t>(sql::Migrations().size());
     return db_->Read([&](Connection& c) -> Status {
-        Statement s(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        Statement s(c, "SELECT COUNT(*) FROM schema_migrations WHERE version <= ?");
+        s.Bind(sql::LatestVersion());
         auto row = s.Step();
         if (!row) return std::move(row).error();
         if (!*row || s.Int(0) != known) return Error::Unavailable("schema migrations are not applied");
@@ -440,6 +442,19 @@ Status SqlStore::DeleteUser(PartnerId partner, std::int64_t account_id, std::int
         if (auto r = s.Run(); !r) return r;
         if (c.Changes() == 0) return Error::NotFound("User not found.");
         return Ok();
+    });
+}
+
+Result<std::string> SqlStore::ServerSecret(std::string_view name, std::string_view fresh, Micros now) {
+    return db_->Write([&](Connection& c) -> Result<std::string> {
+        Statement insert(c,
+                         "INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (name) DO NOTHING");
+        insert.Bind(name).Bind(fresh).Bind(now);
+        if (auto r = insert.Run(); !r) return std::move(r).error();
+        return sql::QueryOne<std::string>(
+            c, "SELECT value FROM server_secrets WHERE name = ?", [&](Statement& s) { s.Bind(name); },
+            [](const Statement& s) { return s.Text(0); }, "Server secret");
     });
 }
 

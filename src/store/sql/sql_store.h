@@ -67,6 +67,8 @@ class SqlStore : public Store {
                                const PageRequest& page) override;
     Result<std::vector<ClaimedRun>> ClaimRuns(const std::string& owner, int max, Micros now,
                                               Micros lease_until) override;
+    Result<std::optional<ClaimedRun>> ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
+                                               Micros lease_until) override;
     Status RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids, Micros lease_until) override;
     Result<int> ReapExpiredLeases(Micros now, int max_attempts) override;
     Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) override;
@@ -74,6 +76,10 @@ class SqlStore : public Store {
     Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) override;
     Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) override;
     Result<bool> StopRequested(std::int64_t run_id) override;
+    Result<RunExport> ExportRun(std::string_view guid) override;
+    Result<std::vector<Run>> ListActiveRuns(PartnerId partner, std::int64_t account_id) override;
+    Result<int> PruneRuns(Micros before, int batch) override;
+    Result<std::string> ServerSecret(std::string_view name, std::string_view fresh, Micros now) override;
 
   private:
     std::unique_ptr<sql::Database> db_;

@@ -127,7 +127,9 @@ export function validateResponse(method, pathname, res) {
         if (status === 405 && body.code !== 'method_not_allowed') fail(ctx, `code ${body.code} with 405`);
         if (status === 404 && body.code !== 'not_found') fail(ctx, `code ${body.code} with 404`);
     } else {
-        const { obj: response } = resolve(operation.responses[String(status)]);
+        // `default` documents statuses chosen at run time (an Output block's status on a triggered call).
+        const key = operation.responses[String(status)] ? String(status) : 'default';
+        const { obj: response } = resolve(operation.responses[key]);
         if (!response) fail(ctx, `status ${status} is not documented for this operation`);
         checkHeaders(ctx, response.headers, headers);
         if (!response.content) {
@@ -138,10 +140,10 @@ export function validateResponse(method, pathname, res) {
             if (!media) fail(ctx, `content-type ${headers['content-type']} not documented (have ${Object.keys(response.content)})`);
             if (mt === 'application/json') {
                 body = parseJson(ctx, text);
-                const responseRef = operation.responses[String(status)].$ref;
+                const responseRef = operation.responses[key].$ref;
                 const pointer = responseRef
                     ? `${responseRef.slice(1)}/content/${escapePointer(mt)}/schema`
-                    : `/paths/${escapePointer(template)}/${method.toLowerCase()}/responses/${status}/content/${escapePointer(mt)}/schema`;
+                    : `/paths/${escapePointer(template)}/${method.toLowerCase()}/responses/${key}/content/${escapePointer(mt)}/schema`;
                 checkBodyAgainst(ctx, pointer, body);
             }
         }
