@@ -119,12 +119,13 @@ export class WeftServer {
         this.partnerSeq = 0;
     }
 
-    static async start({ args = [], dataDir = makeDataDir(), testClock = true } = {}) {
+    /** `command`: 'serve' or 'worker'. With `--database URL` in args, the CLI helpers use that database too. */
+    static async start({ args = [], dataDir = makeDataDir(), testClock = true, command = 'serve' } = {}) {
         const portFile = path.join(dataDir, 'port');
         const logPath = path.join(dataDir, 'server.log');
         rmSync(portFile, { force: true }); // a restart on the same folder must not read the old port
         const logFd = openSync(logPath, 'a');
-        const argv = ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--port-file', portFile];
+        const argv = [command, '--data', dataDir, '--listen', '127.0.0.1:0', '--port-file', portFile];
         if (testClock) argv.push('--test-clock');
         argv.push(...args);
         const child = spawn(WEFT_BIN, argv, { stdio: ['ignore', logFd, logFd], env: weftEnv(argv) });
@@ -143,7 +144,12 @@ export class WeftServer {
             if (exited) throw new Error(`weft serve exited early (${JSON.stringify(exited)}):\n${tail(logPath)}`);
             if (existsSync(portFile)) {
                 const text = readFileSync(portFile, 'utf8').trim();
-                if (/^\d+$/.test(text) && Number(text) > 0) return new WeftServer(dataDir, child, Number(text), logPath);
+                if (/^\d+$/.test(text) && Number(text) > 0) {
+                    const server = new WeftServer(dataDir, child, Number(text), logPath);
+                    const i = args.indexOf('--database');
+                    if (i >= 0) server.database = args[i + 1];
+                    return server;
+                }
             }
             if (Date.now() > deadline) {
                 child.kill('SIGKILL');
@@ -216,8 +222,12 @@ export class WeftServer {
 
     // ---- CLI (works while the server runs) ----
 
+    dbArgs() {
+        return this.database ? ['--data', this.dataDir, '--database', this.database] : ['--data', this.dataDir];
+    }
+
     async createPartner({ name, rateLimit, queueCap, concurrency } = {}) {
-        const args = ['partner', 'create', '--data', this.dataDir, '--name', name ?? `partner-${++this.partnerSeq}`, '--json'];
+        const args = ['partner', 'create', ...this.dbArgs(), '--name', name ?? `partner-${++this.partnerSeq}`, '--json'];
         if (rateLimit !== undefined) args.push('--rate-limit', String(rateLimit));
         if (queueCap !== undefined) args.push('--queue-cap', String(queueCap));
         if (concurrency !== undefined) args.push('--concurrency', String(concurrency));
@@ -229,22 +239,22 @@ export class WeftServer {
     }
 
     async updatePartner(appId, { rateLimit }) {
-        await runWeftOk(['partner', 'update', '--data', this.dataDir, '--app-id', String(appId), '--rate-limit', String(rateLimit)]);
+        await runWeftOk(['partner', 'update', ...this.dbArgs(), '--app-id', String(appId), '--rate-limit', String(rateLimit)]);
     }
 
     async addKey(appId) {
         return parseJsonOutput(
-            await runWeftOk(['partner', 'key-add', '--data', this.dataDir, '--app-id', String(appId), '--json']),
+            await runWeftOk(['partner', 'key-add', ...this.dbArgs(), '--app-id', String(appId), '--json']),
             'partner key-add',
         );
     }
 
     async revokeKey(appId, keyId) {
-        await runWeftOk(['partner', 'key-revoke', '--data', this.dataDir, '--app-id', String(appId), '--key-id', String(keyId)]);
+        await runWeftOk(['partner', 'key-revoke', ...this.dbArgs(), '--app-id', String(appId), '--key-id', String(keyId)]);
     }
 
     async listPartners() {
-        const r = await runWeftOk(['partner', 'list', '--data', this.dataDir, '--json']);
+        const r = await runWeftOk(['partner', 'list', ...this.dbArgs(), '--json']);
         return { parsed: parseJsonOutput(r, 'partner list'), stdout: r.stdout };
     }
 }
