@@ -9,6 +9,7 @@
 
 #include "core/ids.h"
 #include "store/postgres/pg_coordination.h"
+#include "store/sql/migrations.h"
 #include "store_backends.h"
 
 namespace weft {
@@ -60,6 +61,27 @@ class PgScaleOutTest : public ::testing::Test {
     std::unique_ptr<SqlStore> one_, two_;
     Micros now_ = 1'795'851'521'000'000;
 };
+
+TEST_F(PgScaleOutTest, ProcessesStartingTogetherOnAFreshDatabaseApplyEachMigrationOnce) {
+    const std::string url = backend_.Url("fresh");
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&] {
+            try {
+                auto store = OpenStore(url, "", 2, true);
+                if (!store->Ping().ok()) ++failures;
+            } catch (const std::exception&) {
+                ++failures;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures, 0);
+    auto store = backend_.Open(1, false, "fresh");
+    EXPECT_EQ(store->SchemaVersion(), sql::LatestVersion());
+    EXPECT_EQ(store->Migrate(), 0);
+}
 
 TEST_F(PgScaleOutTest, ConcurrentSubmissionsToTwoProcessesStopExactlyAtTheQueueCap) {
     const PartnerId partner = MakePartner(20, 5);
