@@ -9,7 +9,7 @@ packages=(
     libssl-dev libsqlite3-dev libpq-dev
     libspdlog-dev libfmt-dev libcli11-dev libre2-dev libhowardhinnant-date-dev tzdata
     libgtest-dev libgmock-dev libbenchmark-dev
-    wrk curl jq
+    wrk curl jq openssl
     postgresql-15 postgresql-client-15 util-linux
 )
 

@@ -165,6 +165,13 @@ int Serve(const cli::Settings& s, bool api) {
     if (client_options.allow_private_network) {
         spdlog::warn("--allow-private-network is on: automations may call loopback and private addresses");
     }
+    client_options.extra_ca_file = s.Str("test_ca_file");
+    if (!client_options.extra_ca_file.empty()) {
+        spdlog::warn(
+            "--test-ca-file is on: automations' https calls also trust the CA certificates of {} (testing "
+            "only)",
+            client_options.extra_ca_file);
+    }
     auto http_client = http::HttpClient::Create(client_options);
     jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, http_client.get(),
                              metrics, worker_options);

@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <boost/json/serialize.hpp>
+#include <functional>
 
 #include "core/clock.h"
 #include "engine/definition.h"
@@ -142,15 +143,18 @@ std::string Definition50WithLoop() {
     return json::serialize(def);
 }
 
-// Runs `definition` to its end once per iteration with `inputs`, counting executed blocks.
-void RunToEnd(benchmark::State& state, const std::string& definition, const json::object& inputs) {
+// Runs `definition` to its end once per iteration with `inputs`, counting executed blocks. `blocks_per_run`
+// (when not 0) counts the blocks walked per run instead, for runs of disabled blocks that never execute.
+void RunToEnd(benchmark::State& state, const std::string& definition, const json::object& inputs,
+              EngineLimits limits = {}, std::int64_t blocks_per_run = 0) {
     auto def = ParseDefinitionText(definition);
     if (!def.ok()) {
         state.SkipWithError("definition invalid");
         return;
     }
     FixedClock clock;
-    Engine engine(clock, [] { return std::string("u"); });
+    Engine engine(
+        clock, [] { return std::string("u"); }, limits);
     std::int64_t blocks = 0;
     for (auto _ : state) {
         RunStart start;
@@ -158,10 +162,14 @@ void RunToEnd(benchmark::State& state, const std::string& definition, const json
         RunState run = engine.StartRun(*def.value(), std::move(start));
         auto step = engine.Step(*def.value(), run);
         if (!step.done() || run.status != RunStatus::kFinished) state.SkipWithError("run did not finish");
-        blocks += run.executed_blocks;
+        blocks += blocks_per_run != 0 ? blocks_per_run : run.executed_blocks;
         benchmark::DoNotOptimize(run.TakeLogs());
     }
     state.counters["blocks/s"] = benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kIsRate);
+    // The whole run's time divided by its blocks: start, log and output included, so the fixed cost of a run
+    // weighs less as N grows; compare N = 10, 100, 1000 to see the per-block part alone.
+    state.counters["per_block"] =
+        benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_Run50BlocksWith1000Iterations(benchmark::State& state) {
@@ -192,6 +200,65 @@ std::string Definition10Blocks() {
 
 void BM_Run10Blocks(benchmark::State& state) { RunToEnd(state, Definition10Blocks(), json::object{{"n", 5}}); }
 BENCHMARK(BM_Run10Blocks)->Unit(benchmark::kMicrosecond);
+
+// Engine overhead per block. Each run is N blocks that do next to nothing, so a run's time over N is what the
+// engine spends around a block: walking the sequence, the limit checks, the clock, the log entry, storing the
+// block's output. A `variable` block that sets a number to a constant is the cheapest block that still
+// evaluates a template and produces an output and a log entry.
+std::string DefinitionOfBlocks(std::int64_t n, const std::function<json::object(const std::string&)>& block) {
+    json::array flow;
+    for (std::int64_t i = 0; i < n; ++i) flow.push_back(block("b" + std::to_string(i)));
+    json::object def{{"variables", json::array{json::object{{"name", "x"}, {"type", "number"}}}},
+                     {"flows", json::object{{"start", flow}}}};
+    return json::serialize(def);
+}
+
+json::object SetConstant(const std::string& id) {
+    return json::object{{"id", id},
+                        {"type", "variable"},
+                        {"variable", "x"},
+                        {"operations", json::array{json::object{{"op", "set"}, {"value", 1}}}}};
+}
+
+// N variable blocks, each with its log entry.
+void BM_PerBlockSetConstant(benchmark::State& state) {
+    RunToEnd(state, DefinitionOfBlocks(state.range(0), SetConstant), {});
+}
+BENCHMARK(BM_PerBlockSetConstant)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// The same runs with logging cut off at once (a 1-byte log limit: one "truncated" entry, then no entries), so
+// the difference with BM_PerBlockSetConstant is the cost of a block's log entry.
+void BM_PerBlockSetConstantNoLog(benchmark::State& state) {
+    EngineLimits limits;
+    limits.max_log_bytes = 1;
+    RunToEnd(state, DefinitionOfBlocks(state.range(0), SetConstant), {}, limits);
+}
+BENCHMARK(BM_PerBlockSetConstantNoLog)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// N disabled blocks: the bare cost of walking past a block (no template, no log entry, no output).
+void BM_PerBlockDisabled(benchmark::State& state) {
+    auto disabled = [](const std::string& id) {
+        json::object b = SetConstant(id);
+        b["disabled"] = true;
+        return b;
+    };
+    RunToEnd(state, DefinitionOfBlocks(state.range(0), disabled), {}, {}, state.range(0));
+}
+BENCHMARK(BM_PerBlockDisabled)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// N variable blocks inside a loop body (one iteration), where the engine finds each block's sequence through
+// its loop frame rather than the flow.
+void BM_PerBlockSetConstantInLoop(benchmark::State& state) {
+    json::array body;
+    for (std::int64_t i = 0; i < state.range(0); ++i) body.push_back(SetConstant("b" + std::to_string(i)));
+    json::object def{
+        {"variables", json::array{json::object{{"name", "x"}, {"type", "number"}}}},
+        {"flows",
+         json::object{{"start", json::array{json::object{
+                                    {"id", "loop"}, {"type", "loop"}, {"over", json::array{1}}, {"do", body}}}}}}};
+    RunToEnd(state, json::serialize(def), {});
+}
+BENCHMARK(BM_PerBlockSetConstantInLoop)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace weft::engine

@@ -43,6 +43,8 @@ const std::vector<SettingDef>& AllSettings() {
         {"allow_private_network", "false",
          "Let automations call loopback, private and link-local addresses (off: refused after DNS resolution)", true},
         {"test_clock", "false", "Testing only: POST /_test/clock moves the server's clock forward", true},
+        {"test_ca_file", "",
+         "Testing only: a PEM file of CA certificates automations' https calls trust besides the system store", false},
     };
     return kAll;
 }

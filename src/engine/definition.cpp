@@ -44,7 +44,7 @@ const BlockList* Definition::Flow(std::string_view name) const {
 }
 
 const Block* Definition::FindBlock(std::string_view id) const {
-    auto it = blocks_by_id.find(std::string(id));
+    auto it = blocks_by_id.find(id);
     return it == blocks_by_id.end() ? nullptr : it->second;
 }
 

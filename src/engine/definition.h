@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -158,6 +159,13 @@ struct VariableSpec {
     VariableType type = VariableType::kString;
 };
 
+// Lets blocks_by_id be searched with a string_view (no string built per lookup: the engine looks up the block
+// owning a loop or branch before each block it runs there).
+struct BlockIdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+};
+
 struct Definition {
     int schema = 1;
     RunMode run_mode = RunMode::kManual;
@@ -165,7 +173,7 @@ struct Definition {
     std::vector<InputSpec> inputs;
     std::vector<VariableSpec> variables;
     std::map<std::string, BlockList, std::less<>> flows;  // start, setup, settings, delete
-    std::unordered_map<std::string, const Block*> blocks_by_id;
+    std::unordered_map<std::string, const Block*, BlockIdHash, std::equal_to<>> blocks_by_id;
 
     bool has_setup() const { return flows.contains("setup"); }
     bool has_settings() const { return flows.contains("settings"); }

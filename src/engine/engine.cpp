@@ -134,22 +134,16 @@ std::optional<std::int64_t> Executor::Iteration() const {
     return std::nullopt;
 }
 
-void Executor::Log(const Block& b, Micros started, std::string status, const json::value& input,
-                   const json::value& output, std::string error, int attempt, std::optional<std::int64_t> iteration) {
+void Executor::Log(const Block& b, Micros started, const char* status, json::value input, const json::value& output,
+                   std::string error, int attempt, std::optional<std::int64_t> iteration) {
     if (state_.log_truncated) return;
     const auto& limits = engine_.limits();
-    LogEntry e;
-    e.block_id = b.id;
-    e.type = BlockTypeName(b.type);
-    e.started_at = started;
-    e.duration_ms = (engine_.clock().Now() - started) / 1000;
-    e.status = std::move(status);
-    e.input = TruncateForLog(input, limits.max_log_value_bytes);
-    e.output = TruncateForLog(output, limits.max_log_value_bytes);
-    e.error = std::move(error);
-    e.attempt = attempt;
-    e.iteration = iteration;
-    const auto size = static_cast<std::int64_t>(JsonSize(e.input) + JsonSize(e.output) + e.error.size() + 200);
+    const std::int64_t duration_ms = (engine_.clock().Now() - started) / 1000;
+    std::size_t input_size = 0;
+    std::size_t output_size = 0;
+    json::value logged_input = TruncateForLog(std::move(input), limits.max_log_value_bytes, input_size);
+    json::value logged_output = TruncateForLog(output, limits.max_log_value_bytes, output_size);
+    const auto size = static_cast<std::int64_t>(input_size + output_size + error.size() + 200);
     if (state_.log_bytes + size > limits.max_log_bytes) {
         state_.log_truncated = true;
         LogEntry last;
@@ -161,7 +155,9 @@ void Executor::Log(const Block& b, Micros started, std::string status, const jso
         return;
     }
     state_.log_bytes += size;
-    state_.logs.push_back(std::move(e));
+    // Built in place: boost::json::value's move assignment costs several times its move construction.
+    state_.logs.push_back(LogEntry{b.id, BlockTypeName(b.type), started, duration_ms, status, std::move(logged_input),
+                                   std::move(logged_output), std::move(error), attempt, iteration});
 }
 
 std::optional<Effect> Executor::Apply(const Block& b, Outcome o, Micros started, int attempt,
@@ -169,7 +165,7 @@ std::optional<Effect> Executor::Apply(const Block& b, Outcome o, Micros started,
     using Kind = Outcome::Kind;
     switch (o.kind) {
         case Kind::kDone:
-            Log(b, started, "ok", o.input, o.output, {}, attempt, iteration);
+            Log(b, started, "ok", std::move(o.input), o.output, {}, attempt, iteration);
             if (!b.id.empty() && b.type != BlockType::kLoop) state_.outputs.get_object()[b.id] = std::move(o.output);
             return std::nullopt;
         case Kind::kEffect:
@@ -177,19 +173,19 @@ std::optional<Effect> Executor::Apply(const Block& b, Outcome o, Micros started,
                 PendingBlock{b.id, attempt, started, std::move(o.input), *o.effect, false, std::nullopt, 0};
             return o.effect;
         case Kind::kWarning:
-            Log(b, started, "warning", o.input, o.output, o.message, attempt, iteration);
+            Log(b, started, "warning", std::move(o.input), o.output, o.message, attempt, iteration);
             state_.warnings = true;
             return std::nullopt;
         case Kind::kStop:
-            Log(b, started, "ok", o.input, o.output, {}, attempt, iteration);
+            Log(b, started, "ok", std::move(o.input), o.output, {}, attempt, iteration);
             Finish();
             return std::nullopt;
         case Kind::kExitLoop:
-            Log(b, started, "ok", o.input, o.output, {}, attempt, iteration);
+            Log(b, started, "ok", std::move(o.input), o.output, {}, attempt, iteration);
             ExitLoop();
             return std::nullopt;
         case Kind::kLimit:
-            Log(b, started, "failed", o.input, o.output, o.message, attempt, iteration);
+            Log(b, started, "failed", std::move(o.input), o.output, o.message, attempt, iteration);
             FailRun(std::move(o.message), b.id);
             return std::nullopt;
         case Kind::kFailed:
@@ -197,16 +193,16 @@ std::optional<Effect> Executor::Apply(const Block& b, Outcome o, Micros started,
     }
     switch (b.on_error) {
         case OnError::kStop:
-            Log(b, started, "failed", o.input, o.output, o.message, attempt, iteration);
+            Log(b, started, "failed", std::move(o.input), o.output, o.message, attempt, iteration);
             FailRun(std::move(o.message), b.id);
             break;
         case OnError::kWarning:
-            Log(b, started, "warning", o.input, o.output, o.message, attempt, iteration);
+            Log(b, started, "warning", std::move(o.input), o.output, o.message, attempt, iteration);
             state_.warnings = true;
             if (!b.id.empty()) state_.outputs.get_object()[b.id] = std::move(o.output);
             break;
         case OnError::kIgnore:
-            Log(b, started, "ignored", o.input, o.output, o.message, attempt, iteration);
+            Log(b, started, "ignored", std::move(o.input), o.output, o.message, attempt, iteration);
             if (!b.id.empty()) state_.outputs.get_object()[b.id] = std::move(o.output);
             break;
     }
@@ -303,7 +299,9 @@ StepResult Executor::Run() {
             state_.frames.clear();
             return {};
         }
-        if (engine_.clock().Now() - state_.started_at > limits.max_wall_time) {
+        // One clock read per block: the wall time check and the block's start share it.
+        const Micros now = engine_.clock().Now();
+        if (now - state_.started_at > limits.max_wall_time) {
             FailRun("The run exceeded its wall time limit of " + std::to_string(limits.max_wall_time / 1000000) +
                         " seconds.",
                     "");
@@ -326,7 +324,7 @@ StepResult Executor::Run() {
         const Block& b = (*seq)[frame.next++];
         if (b.disabled) continue;
         const auto iteration = Iteration();
-        const Micros started = engine_.clock().Now();
+        const Micros started = now;
         if (state_.executed_blocks >= limits.max_executed_blocks) {
             const std::string msg =
                 "The run exceeded the limit of " + std::to_string(limits.max_executed_blocks) + " executed blocks.";

@@ -66,17 +66,17 @@ Result<json::value> Executor::Eval(const ValueTemplate& t, std::string_view fiel
     return v;
 }
 
-std::optional<Executor::Outcome> Executor::CheckDataLimit(const json::value& input) const {
+std::optional<std::string> Executor::DataLimitExceeded() const {
     const auto limit = engine_.limits().max_data_bytes;
     if (state_.data_bytes <= limit) return std::nullopt;
-    return Limit(input, "The run exceeded its limit of " + std::to_string(limit / (1024 * 1024)) +
-                            " MiB of variable and output data.");
+    return "The run exceeded its limit of " + std::to_string(limit / (1024 * 1024)) +
+           " MiB of variable and output data.";
 }
 
-std::optional<Executor::Outcome> Executor::CheckDepthLimit(const json::value& value, const json::value& input) const {
+std::optional<std::string> Executor::DepthLimitExceeded(const json::value& value) const {
     const auto limit = engine_.limits().max_value_depth;
     if (JsonDepth(value) + 1 <= limit) return std::nullopt;
-    return Limit(input, "The run exceeded its limit of " + std::to_string(limit) + " levels of nesting in a value.");
+    return "The run exceeded its limit of " + std::to_string(limit) + " levels of nesting in a value.";
 }
 
 Executor::Outcome Executor::Execute(const Block& b) {
@@ -111,14 +111,15 @@ Executor::Outcome Executor::ExecuteOutput(const Block& b) {
     auto value = Eval(b.value, "value");
     if (!value) return Failed(nullptr, value.error().message);
     json::object input{{"value", value.value()}, {"mode", b.append ? "append" : "replace"}};
-    if (auto limit = CheckDepthLimit(value.value(), input)) return *limit;
+    if (auto limit = DepthLimitExceeded(value.value())) return Limit(std::move(input), std::move(*limit));
     std::optional<int> status;
     if (b.status) {
         auto s = Eval(*b.status, "status");
-        if (!s) return Failed(input, s.error().message);
+        if (!s) return Failed(std::move(input), s.error().message);
         auto code = ToInteger(s.value());
         if (!code || *code < 100 || *code > 599) {
-            return Failed(input, "status: '" + ToText(s.value()) + "' is not an HTTP status code (100..599)");
+            return Failed(std::move(input),
+                          "status: '" + ToText(s.value()) + "' is not an HTTP status code (100..599)");
         }
         status = static_cast<int>(*code);
         input["status"] = *code;
@@ -126,7 +127,7 @@ Executor::Outcome Executor::ExecuteOutput(const Block& b) {
     json::object headers;
     if (b.headers) {
         auto h = Eval(*b.headers, "headers");
-        if (!h) return Failed(input, h.error().message);
+        if (!h) return Failed(std::move(input), h.error().message);
         for (const auto& [k, v] : HeadersFromValue(h.value())) headers[k] = v;
         input["headers"] = headers;
     }
@@ -148,7 +149,7 @@ Executor::Outcome Executor::ExecuteOutput(const Block& b) {
     state_.data_bytes += state_.output_bytes;
     if (status) state_.response_status = status;
     if (b.headers) state_.response_headers = std::move(headers);
-    if (auto limit = CheckDataLimit(input)) return *limit;
+    if (auto limit = DataLimitExceeded()) return Limit(std::move(input), std::move(*limit));
     return Done(std::move(input), std::move(value.value()));
 }
 
@@ -156,26 +157,32 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
     auto& vars = state_.variables.get_object();
     json::value* var = vars.if_contains(b.variable);
     if (var == nullptr) return Failed(nullptr, "unknown variable '" + b.variable + "'");
+    // Objects built with their final capacity: growing a boost::json::object or building one from an
+    // initializer list costs a block several hundred instructions more.
     json::array ops_log;
-    json::object input{{"variable", b.variable}};
+    ops_log.reserve(b.operations.size());
+    json::object input(2);
+    input.emplace("variable", b.variable);
     const auto* size_entry = state_.variable_bytes.if_contains(b.variable);
     std::int64_t size = size_entry != nullptr && size_entry->is_int64() ? size_entry->get_int64()
                                                                         : static_cast<std::int64_t>(JsonSize(*var));
     const std::int64_t old_size = size;
     for (std::size_t i = 0; i < b.operations.size(); ++i) {
         const auto& op = b.operations[i];
-        const std::string field = "operations[" + std::to_string(i) + "].value";
         json::value value;
         if (op.kind != VariableOpKind::kClear) {
-            auto v = Eval(op.value, field);
+            auto v = Evaluate(op.value, *this, formulas_);
             if (!v) {
-                input["operations"] = ops_log;
-                return Failed(input, v.error().message);
+                input.emplace("operations", std::move(ops_log));
+                return Failed(std::move(input), "operations[" + std::to_string(i) + "].value: " + v.error().message);
             }
-            value = std::move(v.value());
-            if (auto limit = CheckDepthLimit(value, input)) return *limit;
+            value.swap(v.value());
+            if (auto limit = DepthLimitExceeded(value)) return Limit(std::move(input), std::move(*limit));
         }
-        ops_log.push_back(json::object{{"op", OpName(op.kind)}, {"value", value}});
+        json::object op_log(2);
+        op_log.emplace("op", OpName(op.kind));
+        op_log.emplace("value", value);
+        ops_log.emplace_back(std::move(op_log));
         std::string error;
         switch (op.kind) {
             case VariableOpKind::kSet: {
@@ -241,16 +248,16 @@ Executor::Outcome Executor::ExecuteVariable(const Block& b) {
                 break;
         }
         if (!error.empty()) {
-            input["operations"] = ops_log;
+            input.emplace("operations", std::move(ops_log));
             state_.variable_bytes[b.variable] = size;
             state_.data_bytes += size - old_size;
-            return Failed(input, error);
+            return Failed(std::move(input), error);
         }
     }
-    input["operations"] = std::move(ops_log);
+    input.emplace("operations", std::move(ops_log));
     state_.variable_bytes[b.variable] = size;
     state_.data_bytes += size - old_size;
-    if (auto limit = CheckDataLimit(input)) return *limit;
+    if (auto limit = DataLimitExceeded()) return Limit(std::move(input), std::move(*limit));
     return Done(std::move(input), *var);
 }
 
@@ -260,13 +267,14 @@ Executor::Outcome Executor::ExecuteCondition(const Block& b) {
     bool result = b.match_all;
     for (std::size_t i = 0; i < b.conditions.size(); ++i) {
         const auto& c = b.conditions[i];
-        const std::string prefix = "conditions[" + std::to_string(i) + "].";
-        auto left = Eval(c.left, prefix + "left");
-        if (!left) return Failed(input, left.error().message);
-        auto right = Eval(c.right, prefix + "right");
-        if (!right) return Failed(input, right.error().message);
+        // Field names are built only for a message: most conditions never need them.
+        const auto field = [i](const char* name) { return "conditions[" + std::to_string(i) + "]." + name + ": "; };
+        auto left = Evaluate(c.left, *this, formulas_);
+        if (!left) return Failed(std::move(input), field("left") + left.error().message);
+        auto right = Evaluate(c.right, *this, formulas_);
+        if (!right) return Failed(std::move(input), field("right") + right.error().message);
         auto r = ApplyCondition(c, left.value(), right.value());
-        if (!r) return Failed(input, prefix + "op: " + r.error().message);
+        if (!r) return Failed(std::move(input), field("op") + r.error().message);
         conds.push_back(json::object{
             {"left", left.value()}, {"op", ConditionOpName(c.op)}, {"right", right.value()}, {"result", r.value()}});
         if (b.match_all) {
@@ -347,11 +355,11 @@ Executor::Outcome Executor::ExecuteHttp(const Block& b) {
     if (!e.datasource.empty()) input["datasource"] = e.datasource;
     const std::string url_text = ToText(url.value());
     if (!IsHttpUrl(url_text)) {
-        return Failed(input, "url: '" + url_text + "' is not an http:// or https:// URL");
+        return Failed(std::move(input), "url: '" + url_text + "' is not an http:// or https:// URL");
     }
     static constexpr std::array kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
     if (std::find(kMethods.begin(), kMethods.end(), e.method) == kMethods.end()) {
-        return Failed(input, "method: '" + e.method + "' is not an HTTP method");
+        return Failed(std::move(input), "method: '" + e.method + "' is not an HTTP method");
     }
     return {Outcome::Kind::kEffect, std::move(input), nullptr, {}, Effect{std::move(e)}};
 }
@@ -399,7 +407,7 @@ Executor::Outcome Executor::ExecuteCall(const Block& b) {
         return Limit(input, "The run exceeded its call_automation depth limit of " +
                                 std::to_string(engine_.limits().max_call_depth) + " nested calls.");
     }
-    if (e.automation.empty()) return Failed(input, "automation: the automation name is empty");
+    if (e.automation.empty()) return Failed(std::move(input), "automation: the automation name is empty");
     return {Outcome::Kind::kEffect, std::move(input), nullptr, {}, Effect{std::move(e)}};
 }
 
@@ -410,8 +418,8 @@ Executor::Outcome Executor::ExecuteSleep(const Block& b) {
     const auto max = engine_.limits().max_sleep_seconds;
     auto s = ToNumber(seconds.value());
     if (!s || *s < 0 || *s > static_cast<double>(max)) {
-        return Failed(input, "seconds: '" + ToText(seconds.value()) + "' is not a number of seconds from 0 to " +
-                                 std::to_string(max));
+        return Failed(std::move(input), "seconds: '" + ToText(seconds.value()) +
+                                            "' is not a number of seconds from 0 to " + std::to_string(max));
     }
     if (*s == 0) return Done(std::move(input), nullptr);
     const Micros until = engine_.clock().Now() + static_cast<Micros>(std::llround(*s * 1e6));

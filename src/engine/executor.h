@@ -49,7 +49,8 @@ class Executor final : public Scope {
     void Finish();
     void FailRun(std::string message, std::string block_id);
     std::optional<std::int64_t> Iteration() const;
-    void Log(const Block& b, Micros started, std::string status, const json::value& input, const json::value& output,
+    // Appends a block's log entry; `input` is moved into it (callers pass what they no longer need).
+    void Log(const Block& b, Micros started, const char* status, json::value input, const json::value& output,
              std::string error, int attempt, std::optional<std::int64_t> iteration);
     // Applies an outcome; returns an effect to hand to the host, if any.
     std::optional<Effect> Apply(const Block& b, Outcome outcome, Micros started, int attempt,
@@ -69,8 +70,10 @@ class Executor final : public Scope {
     Outcome ExecuteSleep(const Block& b);
     Outcome ExecuteError(const Block& b);
     Result<json::value> Eval(const ValueTemplate& t, std::string_view field) const;
-    std::optional<Outcome> CheckDataLimit(const json::value& input) const;
-    std::optional<Outcome> CheckDepthLimit(const json::value& value, const json::value& input) const;
+    // A message naming the limit when it is exceeded. They return no Outcome so that the block's input is
+    // moved into one only when a limit is hit, never copied on the way.
+    std::optional<std::string> DataLimitExceeded() const;
+    std::optional<std::string> DepthLimitExceeded(const json::value& value) const;
 
     const Engine& engine_;
     const Definition& def_;

@@ -34,6 +34,15 @@ std::optional<double> ParseNumber(std::string_view s) {
     return d;
 }
 
+std::size_t DecimalDigits(std::uint64_t n) {
+    std::size_t digits = 1;
+    while (n >= 10) {
+        n /= 10;
+        ++digits;
+    }
+    return digits;
+}
+
 std::size_t StringJsonSize(std::string_view s) {
     std::size_t n = 2;
     for (unsigned char c : s) {
@@ -151,8 +160,14 @@ std::size_t JsonSize(const json::value& v) {
             return 4;
         case json::kind::bool_:
             return v.get_bool() ? 4 : 5;
-        case json::kind::int64:
+        case json::kind::int64: {
+            const std::int64_t n = v.get_int64();
+            // The magnitude as unsigned, so INT64_MIN does not overflow.
+            const std::uint64_t magnitude = n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+            return DecimalDigits(magnitude) + (n < 0 ? 1 : 0);
+        }
         case json::kind::uint64:
+            return DecimalDigits(v.get_uint64());
         case json::kind::double_:
             return ToText(v).size();
         case json::kind::string:
@@ -188,9 +203,10 @@ std::size_t JsonDepth(const json::value& v) {
     return 0;
 }
 
-json::value TruncateForLog(const json::value& v, std::size_t limit) {
-    const std::size_t size = JsonSize(v);
-    if (size <= limit) return v;
+namespace {
+
+// The start of `v`'s JSON form (of a string: its text) and a note of its full `size`.
+json::value Truncated(const json::value& v, std::size_t size, std::size_t limit) {
     std::string text = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
     std::size_t cut = std::min(limit, text.size());
     // Never cut a UTF-8 sequence in half.
@@ -198,6 +214,30 @@ json::value TruncateForLog(const json::value& v, std::size_t limit) {
     text.resize(cut);
     text += "... [truncated: value was " + std::to_string(size) + " bytes]";
     return json::value(text);
+}
+
+}  // namespace
+
+json::value TruncateForLog(const json::value& v, std::size_t limit) {
+    const std::size_t size = JsonSize(v);
+    if (size <= limit) return v;
+    return Truncated(v, size, limit);
+}
+
+json::value TruncateForLog(const json::value& v, std::size_t limit, std::size_t& logged_size) {
+    logged_size = JsonSize(v);
+    if (logged_size <= limit) return v;
+    json::value truncated = Truncated(v, logged_size, limit);
+    logged_size = JsonSize(truncated);
+    return truncated;
+}
+
+json::value TruncateForLog(json::value&& v, std::size_t limit, std::size_t& logged_size) {
+    logged_size = JsonSize(v);
+    if (logged_size <= limit) return std::move(v);
+    json::value truncated = Truncated(v, logged_size, limit);
+    logged_size = JsonSize(truncated);
+    return truncated;
 }
 
 const char* KindName(const json::value& v) {

@@ -46,6 +46,10 @@ std::size_t JsonDepth(const json::value& v);
 // `v` when its JSON form is at most `limit` bytes; else a string holding the start of that form
 // and a note saying how large the value was.
 json::value TruncateForLog(const json::value& v, std::size_t limit);
+// The same, giving the JSON size of the result in `logged_size` (the log's accounting needs it, and walking a
+// value once is enough). The rvalue form keeps `v` without copying it when it fits.
+json::value TruncateForLog(const json::value& v, std::size_t limit, std::size_t& logged_size);
+json::value TruncateForLog(json::value&& v, std::size_t limit, std::size_t& logged_size);
 
 // The kind of a value in user messages: "string", "number", "boolean", "null", "list", "object".
 const char* KindName(const json::value& v);

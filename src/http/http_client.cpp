@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -41,6 +42,14 @@ constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 struct Config {
     explicit Config(HttpClient::Options o) : options(std::move(o)) {
         tls.set_default_verify_paths();
+        if (!options.extra_ca_file.empty()) {
+            beast::error_code ec;
+            tls.load_verify_file(options.extra_ca_file, ec);
+            if (ec) {
+                throw std::runtime_error("cannot load the CA certificates of " + options.extra_ca_file + ": " +
+                                         ec.message());
+            }
+        }
         tls.set_verify_mode(ssl::verify_peer);
         SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
     }
@@ -181,6 +190,19 @@ bool TimedOut(const beast::error_code& ec, Clock::time_point deadline) {
     return ec == beast::error::timeout || Clock::now() >= deadline;
 }
 
+// Sends `host` as the server name (SNI; not for IP addresses) and makes certificate verification check that
+// the certificate names it: OpenSSL's own check (RFC 6125: DNS names, or IP addresses for IP hosts; no partial
+// wildcards), which reports a mismatch as its own verify error so the failure says what was wrong.
+bool ExpectPeer(SSL* ssl, const std::string& host) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (ClassifyAddress(host) != AddressClass::kInvalid) return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+    // SSL_set_tlsext_host_name is a macro with an old-style cast; OpenSSL copies the name.
+    return SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) ==
+               1 &&
+           SSL_set1_host(ssl, host.c_str()) == 1;
+}
+
 template <class Stream>
 asio::awaitable<HttpResult> RoundTrip(Stream stream, std::shared_ptr<Config> config, Url url, std::string method,
                                       HeaderList headers, std::string body, Clock::time_point deadline) {
@@ -297,16 +319,20 @@ asio::awaitable<HttpResult> Exchange(std::shared_ptr<Config> config, Url url, st
     }
 
     beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), config->tls);
-    if (ClassifyAddress(url.host) == AddressClass::kInvalid &&
-        SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, url.host.data()) != 1) {
+    if (!ExpectPeer(tls.native_handle(), url.host)) {
         co_return Failure(TransportError::kNetwork, "cannot set the TLS server name for " + url.host);
     }
     tls.set_verify_mode(ssl::verify_peer);
-    tls.set_verify_callback(ssl::host_name_verification(url.host));
     beast::get_lowest_layer(tls).expires_at(deadline);
     auto [handshake_ec] = co_await tls.async_handshake(ssl::stream_base::client, kTuple);
     if (handshake_ec) {
         if (TimedOut(handshake_ec, deadline)) co_return Failure(TransportError::kTimeout, "the request timed out");
+        const long verify = SSL_get_verify_result(tls.native_handle());
+        if (verify != X509_V_OK) {
+            co_return Failure(TransportError::kNetwork, "TLS handshake with " + HostHeader(url) +
+                                                            " failed: the server's certificate was refused (" +
+                                                            X509_verify_cert_error_string(verify) + ")");
+        }
         co_return Failure(TransportError::kNetwork,
                           "TLS handshake with " + HostHeader(url) + " failed: " + handshake_ec.message());
     }

@@ -10,10 +10,11 @@
 
 namespace weft::http {
 
-// Performs the engine's HTTP effects: HTTP/1.1 over TCP or TLS (peers verified against the system CA store),
-// redirects, a deadline per request (redirects included), a response size limit, and the outbound address
-// guard on every address it connects to, on every redirect hop. It owns a small io_context and one I/O
-// thread, so it does not depend on the server; nothing outside this file's implementation sees Asio.
+// Performs the engine's HTTP effects: HTTP/1.1 over TCP or TLS 1.2+ (the peer's certificate verified against
+// the system CA store and the URL's host name), redirects, a deadline per request (redirects included), a
+// response size limit, and the outbound address guard on every address it connects to, on every redirect hop. It owns a
+// small io_context and one I/O thread, so it does not depend on the server; nothing outside this file's implementation
+// sees Asio.
 class HttpClient final : public jobs::OutboundHttp {
   public:
     struct Options {
@@ -24,9 +25,13 @@ class HttpClient final : public jobs::OutboundHttp {
         // Decides whether a resolved address (textual IP) may be connected to when private networks are not
         // allowed. Empty: the address guard (IsPublicAddress). Tests set it to exercise the guard locally.
         std::function<bool(const std::string& ip)> allow_address;
+        // Testing only: a PEM file of CA certificates trusted in addition to the system store, so tests can
+        // stand up their own TLS servers. Empty (the default): the system store alone. Create throws
+        // std::runtime_error when the file cannot be read or holds no certificate.
+        std::string extra_ca_file;
     };
 
-    // Starts the I/O thread.
+    // Starts the I/O thread. Throws std::runtime_error when `options.extra_ca_file` cannot be loaded.
     static std::unique_ptr<HttpClient> Create(Options options);
     ~HttpClient() override;
     HttpClient(const HttpClient&) = delete;
