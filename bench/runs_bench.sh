@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Runs benchmark: sync runs of a trivial automation (input -> output) through POST .../run, and async runs
 # accepted and then drained by the workers, with wrk at each connection count. Limits are raised so that the
-# server, not the rate limit, is what is measured. Every run is durable: SQLite WAL with synchronous=FULL.
+# server, not the rate limit, is what is measured. Every run is durable: SQLite WAL with synchronous=FULL, or
+# PostgreSQL with synchronous_commit=on.
 #   bench/runs_bench.sh [--duration 10] [--connections "16 64"] [--server-threads 2]
+#                       [--database postgres://user@host:port/db] [--servers 2]
+# --database: an EMPTY PostgreSQL database to run on (default: a SQLite file in a temp folder); --servers N
+# starts N server processes on that database (PostgreSQL only) and spreads wrk's connections over them.
 # Environment: WEFT_BIN (default build/weft).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${WEFT_BIN:-$repo/build/weft}"
-duration=10 connection_counts="16 64" server_threads=2
+duration=10 connection_counts="16 64" server_threads=2 database="" servers=1
 while [ $# -gt 0 ]; do
     case "$1" in
+        --database) database="$2"; shift 2 ;;
+        --servers) servers="$2"; shift 2 ;;
         --duration) duration="$2"; shift 2 ;;
         --connections) connection_counts="$2"; shift 2 ;;
         --server-threads) server_threads="$2"; shift 2 ;;
@@ -17,24 +23,36 @@ while [ $# -gt 0 ]; do
     esac
 done
 command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh" >&2; exit 1; }
+if [ "$servers" -gt 1 ] && [ -z "$database" ]; then
+    echo "--servers needs --database postgres://... (SQLite is one process)" >&2
+    exit 2
+fi
 
 work="$(mktemp -d)"
-server_pid=""
+server_pids=()
 cleanup() {
-    [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+    for pid in "${server_pids[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
+db_args=(--data "$work")
+[ -n "$database" ] && db_args=(--database "$database")
+store_name="SQLite synchronous=FULL"
+[ -n "$database" ] && store_name="PostgreSQL synchronous_commit=on, $servers server process(es)"
 
-creds="$("$bin" partner create --data "$work" --name bench --rate-limit 1000000 --queue-cap 1000000 \
+creds="$("$bin" partner create "${db_args[@]}" --name bench --rate-limit 1000000 --queue-cap 1000000 \
     --concurrency 1000 --json)"
 app_id="$(echo "$creds" | jq -r .app_id)"
 api_key="$(echo "$creds" | jq -r .api_key)"
-"$bin" serve --data "$work" --listen 127.0.0.1:0 --port-file "$work/port" --access-log false \
-    --threads "$server_threads" --log-level warn ${WEFT_SERVE_ARGS:-} &
-server_pid=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-base="http://127.0.0.1:$(cat "$work/port")"
+bases=()
+for i in $(seq "$servers"); do
+    "$bin" serve "${db_args[@]}" --listen 127.0.0.1:0 --port-file "$work/port$i" --access-log false \
+        --threads "$server_threads" --log-level warn ${WEFT_SERVE_ARGS:-} &
+    server_pids+=($!)
+    for _ in $(seq 100); do [ -s "$work/port$i" ] && break; sleep 0.1; done
+    bases+=("http://127.0.0.1:$(cat "$work/port$i")")
+done
+base="${bases[0]}"
 H=(-H "X-App-Id: $app_id" -H "X-Api-Key: $api_key" -H "Content-Type: application/json")
 curl -sf "${H[@]}" -X POST "$base/v1/accounts" -d '{"name":"Bench","externalid":"bench"}' >/dev/null
 curl -sf "${H[@]}" -X POST "$base/v1/accounts/bench/blends" -d '{"name":"echo","definition":{"schema":1,
@@ -70,15 +88,29 @@ report() {  # name, wrk output
     printf '%-22s %10s runs/s   p50 %-9s p99 %-9s non-2xx %s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
 }
 
-echo "wrk ${duration}s per case; server: $server_threads I/O threads; SQLite synchronous=FULL"
+# wrk on every server at once, the connections split between them; prints the outputs with the summed rate.
+run_wrk() {  # connections, script
+    local per=$(( $1 / servers )) i
+    for i in "${!bases[@]}"; do
+        wrk -t2 -c"$per" -d"${duration}s" --latency -s "$2" "${bases[$i]}" >"$work/wrk$i.out" &
+    done
+    wait  # (run_wrk runs in a $(...) subshell: its only children are these wrk processes)
+    local total
+    total="$(cat "$work"/wrk*.out | awk '/Requests\/sec/ {s += $2} END {printf "%.2f", s}')"
+    echo "Requests/sec: $total"
+    cat "$work/wrk0.out" | grep -v "Requests/sec"
+    rm -f "$work"/wrk*.out
+}
+
+echo "wrk ${duration}s per case; server: $server_threads I/O threads; $store_name"
 for c in $connection_counts; do
-    out="$(wrk -t2 -c"$c" -d"${duration}s" --latency -s "$work/run_false.lua" "$base")"
+    out="$(run_wrk "$c" "$work/run_false.lua")"
     report "sync  c=$c" "$out"
 done
 for c in $connection_counts; do
     before="$(count_runs)"
     start=$(date +%s.%N)
-    out="$(wrk -t2 -c"$c" -d"${duration}s" --latency -s "$work/run_true.lua" "$base")"
+    out="$(run_wrk "$c" "$work/run_true.lua")"
     report "async c=$c accepted" "$out"
     # Drained: every accepted run has ended.
     while [ "$(count_runs '&status=queued')" != 0 ] || [ "$(count_runs '&status=running')" != 0 ]; do sleep 0.2; done

@@ -10,7 +10,7 @@ packages=(
     libspdlog-dev libfmt-dev libcli11-dev libre2-dev libhowardhinnant-date-dev tzdata
     libgtest-dev libgmock-dev libbenchmark-dev
     wrk curl jq openssl
-    postgresql-15 postgresql-client-15
+    postgresql-15 postgresql-client-15 util-linux
 )
 
 # Node.js and npm run the black-box API tests. The machine image may ship them from another source

@@ -3,6 +3,8 @@
 #   scripts/test.sh                 normal build in build/
 #   WEFT_SANITIZE=1 scripts/test.sh AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 # Extra arguments go to ctest (e.g. -R api, -L unit).
+# Every store test and the black-box suite also run on PostgreSQL: ctest runs inside a throwaway PostgreSQL 15
+# cluster (scripts/pg-test-cluster.sh) unless WEFT_TEST_PG_URL already names a server.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -19,4 +21,10 @@ fi
 cmake -S . -B "$build_dir" "${cmake_args[@]}"
 cmake --build "$build_dir" -j"${WEFT_JOBS:-2}"
 cd "$build_dir"
-ctest --output-on-failure -j"${WEFT_JOBS:-2}" "$@"
+# The PostgreSQL cases fail rather than skip when no server is configured.
+export WEFT_TEST_PG_REQUIRED=1
+if [ -n "${WEFT_TEST_PG_URL:-}" ]; then
+    ctest --output-on-failure -j"${WEFT_JOBS:-2}" "$@"
+else
+    bash "$repo/scripts/pg-test-cluster.sh" ctest --output-on-failure -j"${WEFT_JOBS:-2}" "$@"
+fi

@@ -34,29 +34,30 @@
 #include "jobs/retention.h"
 #include "jobs/run_workers.h"
 #include "jobs/scheduler.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/open_store.h"
+#include "store/postgres/pg_coordination.h"
 
 namespace weft {
 namespace {
 
 // The store named by --database, or <data>/weft.db.
-std::unique_ptr<SqliteStore> OpenStore(const cli::Settings& s, int readers, bool migrate) {
-    std::string path;
-    const std::string& url = s.Str("database");
-    if (url.empty()) {
+std::unique_ptr<SqlStore> OpenStore(const cli::Settings& s, int connections, bool migrate) {
+    std::string default_path;
+    if (s.Str("database").empty()) {
         std::filesystem::create_directories(s.Str("data"));
-        path = (std::filesystem::path(s.Str("data")) / "weft.db").string();
-    } else if (url.rfind("sqlite://", 0) == 0) {
-        path = url.substr(9);
-    } else if (url.rfind("sqlite:", 0) == 0) {
-        path = url.substr(7);
-    } else if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
-        throw std::runtime_error("the PostgreSQL store is not part of this build yet; use the embedded SQLite store");
-    } else {
-        throw std::runtime_error("unsupported database URL '" + url + "' (expected sqlite:///path)");
+        default_path = (std::filesystem::path(s.Str("data")) / "weft.db").string();
     }
-    if (path.empty()) throw std::runtime_error("the database URL names no file");
-    return std::make_unique<SqliteStore>(path, readers, migrate);
+    return weft::OpenStore(s.Str("database"), default_path, connections, migrate);
+}
+
+// A database URL without its password, for the log.
+std::string RedactedUrl(const std::string& url) {
+    const auto scheme = url.find("://");
+    const auto at = url.find('@');
+    if (scheme == std::string::npos || at == std::string::npos) return url;
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 std::string ReadKeyFile(const std::string& file) {
@@ -128,13 +129,18 @@ void WritePortFile(const std::string& file, std::uint16_t port) {
     std::filesystem::rename(tmp, file);
 }
 
-int Serve(const cli::Settings& s) {
+// `weft serve` (api = true) and `weft worker` (api = false: workers and scheduler, with only the health,
+// readiness and metrics routes).
+int Serve(const cli::Settings& s, bool api) {
     spdlog::set_level(spdlog::level::from_str(s.Str("log_level")));
     auto [host, port] = ParseListen(s.Str("listen"));
     const int db_threads = static_cast<int>(s.Int("db_threads", 1, 256));
 
     const int db_read_threads = static_cast<int>(s.Int("db_read_threads", 1, 256));
-    auto store = OpenStore(s, db_threads + db_read_threads, true);
+    const bool postgres = IsPostgresUrl(s.Str("database"));
+    int connections = db_threads + db_read_threads;
+    if (postgres && s.Int("db_pool", 0, 10000) > 0) connections = static_cast<int>(s.Int("db_pool", 0, 10000));
+    auto store = OpenStore(s, connections, true);
     std::unique_ptr<Clock> clock;
     OffsetClock* test_clock = nullptr;
     if (s.Bool("test_clock")) {
@@ -148,7 +154,13 @@ int Serve(const cli::Settings& s) {
     MetricsRegistry metrics;
     PartnerService partners(*store, *clock);
     AccountService accounts(*store, *clock);
-    InMemoryRateLimiter rate_limiter;
+    // Several processes on one PostgreSQL database share rate-limit windows through it.
+    std::unique_ptr<RateLimiter> rate_limiter;
+    if (postgres) {
+        rate_limiter = std::make_unique<pg::PgRateLimiter>(store->database());
+    } else {
+        rate_limiter = std::make_unique<InMemoryRateLimiter>();
+    }
     jobs::DefinitionCache definitions;
     jobs::EngineDefinitionChecker checker(definitions);
     AutomationService automations(*store, *clock, checker);
@@ -178,7 +190,7 @@ int Serve(const cli::Settings& s) {
     http::Router router;
     http::Server* server_ptr = nullptr;
     api::ApiDeps deps{
-        *store, partners, accounts, rate_limiter, *clock, metrics, s.Str("public_url"), test_clock, [&server_ptr] {
+        *store, partners, accounts, *rate_limiter, *clock, metrics, s.Str("public_url"), test_clock, [&server_ptr] {
             return server_ptr && server_ptr->stopping();
         }};
     while (!deps.public_url.empty() && deps.public_url.back() == '/') deps.public_url.pop_back();
@@ -193,7 +205,11 @@ int Serve(const cli::Settings& s) {
     if (!export_key) throw std::runtime_error("reading the export-link secret failed: " + export_key.error().detail);
     ExportLinks export_links(*export_key, *clock);
     deps.export_links = &export_links;
-    api::RegisterRoutes(router, deps);
+    if (api) {
+        api::RegisterRoutes(router, deps);
+    } else {
+        api::RegisterSystemRoutes(router, deps);
+    }
 
     http::Server server(opts, router, metrics);
     server_ptr = &server;
@@ -219,10 +235,29 @@ int Serve(const cli::Settings& s) {
     jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, http_client.get(),
                              metrics, worker_options, &connector_runner);
     const std::uint16_t bound = server.Listen();
-    spdlog::info("weft listening on {}:{} (database {})", host, bound,
-                 s.Str("database").empty() ? s.Str("data") + "/weft.db" : s.Str("database"));
+    spdlog::info("weft {} listening on {}:{} (database {})", api ? "server" : "worker", host, bound,
+                 s.Str("database").empty() ? s.Str("data") + "/weft.db" : RedactedUrl(s.Str("database")));
     jobs::Scheduler scheduler(*store, *clock, server.runtime(), checker, run_events, metrics,
                               std::chrono::milliseconds(s.Int("scheduler_tick_ms", 10, 60000)));
+    std::unique_ptr<pg::LeaderLock> scheduler_lock;
+    std::unique_ptr<pg::RunFinishedListener> finished_listener;
+    if (postgres) {
+        // One active scheduler among the processes on this database; the others take over within seconds.
+        scheduler_lock = std::make_unique<pg::LeaderLock>(s.Str("database"), pg::kSchedulerLockKey);
+        scheduler.SetActiveGate([&scheduler_lock] { return scheduler_lock->Held(); });
+        // Sync callers here hear of runs that end on another process (NOTIFY, with a poll as fallback).
+        auto deliver = [&store, &run_events, &server](std::int64_t run_id) {
+            if (!run_events.HasWaiters(run_id)) return;
+            server.runtime().Post([&store, &run_events, run_id] {
+                auto run = store->GetRunById(run_id);
+                if (run && run->Final()) run_events.Finished(*run);
+            });
+        };
+        finished_listener =
+            std::make_unique<pg::RunFinishedListener>(s.Str("database"), deliver, [deliver, &run_events] {
+                for (auto id : run_events.WaitedRunIds()) deliver(id);
+            });
+    }
     jobs::Retention retention(*store, *clock, server.runtime(), metrics,
                               s.Int("run_retention_days", 1, 36500) * 86400LL * 1'000'000,
                               std::chrono::seconds(s.Int("retention_interval", 1, 86400)));
@@ -231,6 +266,7 @@ int Serve(const cli::Settings& s) {
     retention.Start();
     if (!s.Str("port_file").empty()) WritePortFile(s.Str("port_file"), bound);
     server.Run();
+    if (finished_listener) finished_listener->Stop();
     retention.Stop();
     scheduler.Stop();
     workers.Stop();
@@ -311,6 +347,11 @@ int Main(int argc, char** argv) {
     auto* serve = app.add_subcommand("serve", "Run the API server with its workers and scheduler");
     serve_settings.AddTo(*serve);
 
+    cli::Settings worker_settings(cli::AllSettings());
+    auto* worker = app.add_subcommand(
+        "worker", "Run workers and the scheduler without the API (health, readiness and metrics only)");
+    worker_settings.AddTo(*worker);
+
     cli::Settings migrate_settings(cli::SettingsFor({"data", "database"}));
     auto* migrate = app.add_subcommand("migrate", "Apply schema migrations and exit");
     migrate_settings.AddTo(*migrate);
@@ -354,7 +395,11 @@ int Main(int argc, char** argv) {
 
     if (serve->parsed()) {
         serve_settings.Resolve();
-        return Serve(serve_settings);
+        return Serve(serve_settings, true);
+    }
+    if (worker->parsed()) {
+        worker_settings.Resolve();
+        return Serve(worker_settings, false);
     }
     if (migrate->parsed()) {
         migrate_settings.Resolve();

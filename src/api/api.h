@@ -45,6 +45,8 @@ struct ApiDeps {
 
 // The one route table: every method and path Weft serves.
 void RegisterRoutes(http::Router& router, ApiDeps& deps);
+// Only the routes outside /v1 (health, readiness, metrics; the test clock): what `weft worker` serves.
+void RegisterSystemRoutes(http::Router& router, ApiDeps& deps);
 
 // The OpenAPI 3.1 document (src/api/openapi.json, embedded at build time).
 const std::string& OpenApiDocument();

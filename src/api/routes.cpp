@@ -12,6 +12,18 @@ namespace weft::api {
 
 using http::Execution;
 
+void RegisterSystemRoutes(http::Router& r, ApiDeps& d) {
+    constexpr auto kRead = Execution::kRead;
+    constexpr auto kInline = Execution::kInline;
+    r.Add("GET", "/healthz", kInline, [](auto& req, auto&, auto respond) { HealthZ(req, std::move(respond)); });
+    r.Add("GET", "/readyz", kRead, [&d](auto& req, auto&, auto respond) { ReadyZ(d, req, std::move(respond)); });
+    r.Add("GET", "/metrics", kInline, [&d](auto& req, auto&, auto respond) { Metrics(d, req, std::move(respond)); });
+    if (d.test_clock) {
+        r.Add("POST", "/_test/clock", kInline,
+              [&d](auto& req, auto&, auto respond) { AdvanceTestClock(d, req, std::move(respond)); });
+    }
+}
+
 void RegisterRoutes(http::Router& r, ApiDeps& d) {
     auto partner = [&d](Result<http::Response> (*fn)(ApiDeps&, CallContext&)) {
         return PartnerRoute(d, [&d, fn](CallContext& ctx) { return fn(d, ctx); });
@@ -21,14 +33,8 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
     constexpr auto kInline = Execution::kInline;
 
     // Section 11: outside /v1.
-    r.Add("GET", "/healthz", kInline, [](auto& req, auto&, auto respond) { HealthZ(req, std::move(respond)); });
-    r.Add("GET", "/readyz", kRead, [&d](auto& req, auto&, auto respond) { ReadyZ(d, req, std::move(respond)); });
-    r.Add("GET", "/metrics", kInline, [&d](auto& req, auto&, auto respond) { Metrics(d, req, std::move(respond)); });
+    RegisterSystemRoutes(r, d);
     r.Add("GET", "/v1/openapi.json", kInline, [](auto& req, auto&, auto respond) { OpenApi(req, std::move(respond)); });
-    if (d.test_clock) {
-        r.Add("POST", "/_test/clock", kInline,
-              [&d](auto& req, auto&, auto respond) { AdvanceTestClock(d, req, std::move(respond)); });
-    }
 
     // Section 6: accounts and users.
     r.Add("GET", "/v1/accounts", kRead, partner(ListAccounts));

@@ -11,7 +11,12 @@ const std::vector<SettingDef>& AllSettings() {
     static const std::vector<SettingDef> kAll = {
         {"listen", "127.0.0.1:8080", "Address to listen on, HOST:PORT (port 0: the OS picks one)", false},
         {"data", "./weft-data", "Data folder for the embedded SQLite database", false},
-        {"database", "", "Database URL: sqlite:///path/to/weft.db (default: <data>/weft.db)", false},
+        {"database", "",
+         "Database URL: sqlite:///path/to/weft.db (default: <data>/weft.db) or "
+         "postgres://user:password@host:port/dbname (several processes may share one)",
+         false},
+        {"db_pool", "0", "PostgreSQL connections per process (0: db_threads + db_read_threads; SQLite ignores it)",
+         false},
         {"port_file", "", "Write the bound port to this file once connections are accepted", false},
         {"threads", std::to_string(std::max(1u, std::thread::hardware_concurrency())),
          "I/O threads (default: number of cores)", false},

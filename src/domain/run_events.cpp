@@ -18,6 +18,20 @@ void RunEvents::Finished(const Run& run) {
     for (auto& fn : fns) fn(run);
 }
 
+bool RunEvents::HasWaiters(std::int64_t run_id) {
+    std::lock_guard lock(mu_);
+    return waiters_.count(run_id) > 0;
+}
+
+std::vector<std::int64_t> RunEvents::WaitedRunIds() {
+    std::vector<std::int64_t> ids;
+    std::lock_guard lock(mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end(); it = waiters_.upper_bound(it->first)) {
+        ids.push_back(it->first);
+    }
+    return ids;
+}
+
 void RunEvents::Clear() {
     std::multimap<std::int64_t, FinishedFn> waiters;
     {

@@ -19,6 +19,10 @@ class RunEvents {
     // fn is called once, from the thread that ends the run.
     void OnFinished(std::int64_t run_id, FinishedFn fn);
     void Finished(const Run& run);
+    // Whether a caller waits for this run, and every run someone waits for (to deliver runs that ended on
+    // another process).
+    bool HasWaiters(std::int64_t run_id);
+    std::vector<std::int64_t> WaitedRunIds();
 
     void SetWakeHandler(std::function<void()> fn);
     void Enqueued();

@@ -49,7 +49,7 @@ void Scheduler::Stop() {
 void Scheduler::ScheduleNext() {
     if (!running_) return;
     auto t = runtime_.After(tick_interval_, [this] {
-        Tick();
+        if (!active_ || active_()) Tick();
         ScheduleNext();
     });
     std::lock_guard lock(mu_);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -26,6 +27,9 @@ class Scheduler {
 
     void Start();
     void Stop();
+    // With several processes on one database only the one for which `active()` is true fires schedules
+    // (PostgreSQL: the holder of an advisory lock); the others tick idly, ready to take over.
+    void SetActiveGate(std::function<bool()> active) { active_ = std::move(active); }
     // One pass over the due schedules; returns how many runs it queued.
     int Tick();
 
@@ -42,6 +46,7 @@ class Scheduler {
     Counter& skipped_overlap_;
     Counter& skipped_queue_full_;
     Counter& skipped_invalid_;
+    std::function<bool()> active_;
     std::atomic<bool> running_{false};
     std::mutex mu_;
     std::shared_ptr<AsyncRuntime::Timer> timer_;

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { databaseUrlFor } from './lib/server.mjs';
 import { useServer, expectError, createAccount, uniq, GUID_RE } from './lib/harness.mjs';
 import { createAutomation, blendPath } from './lib/automations.mjs';
 
@@ -59,7 +61,10 @@ const acmeDefinition = (key = uniq('acme')) => ({
     ],
 });
 
+/** Everything the database holds, as raw bytes: the SQLite files (WAL included), or a pg_dump on PostgreSQL. */
 function rawDatabase(dataDir) {
+    const url = databaseUrlFor(dataDir);
+    if (url) return [execFileSync('pg_dump', ['--data-only', url], { maxBuffer: 256 * 1024 * 1024 })];
     return readdirSync(dataDir).filter((f) => f.startsWith('weft.db')).map((f) => readFileSync(path.join(dataDir, f)));
 }
 

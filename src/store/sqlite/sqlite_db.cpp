@@ -24,21 +24,25 @@ Connection::Connection(const std::string& path, bool read_only) {
 }
 
 Connection::~Connection() {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
     sqlite3_close(db_);
 }
 
-sqlite3_stmt* Connection::Prepare(std::string_view sql) {
+sql::Cursor& Connection::Prepare(std::string_view sql) {
     auto it = statements_.find(std::string(sql));
-    if (it != statements_.end()) return it->second;
+    if (it != statements_.end()) {
+        it->second->Reset();
+        return *it->second;
+    }
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
         SQLITE_OK) {
         throw std::runtime_error("SQLite prepare failed: " + std::string(sqlite3_errmsg(db_)) +
                                  " in: " + std::string(sql));
     }
-    statements_.emplace(std::string(sql), stmt);
-    return stmt;
+    auto& cur = statements_[std::string(sql)];
+    cur = std::make_unique<Cursor>(*this, stmt);
+    return *cur;
 }
 
 void Connection::Exec(const std::string& sql) {
@@ -50,54 +54,17 @@ void Connection::Exec(const std::string& sql) {
     }
 }
 
-Statement& Statement::Bind(std::int64_t v) {
-    sqlite3_bind_int64(stmt_, next_++, v);
-    return *this;
-}
-
-Statement& Statement::Bind(std::string_view v) {
-    sqlite3_bind_text(stmt_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-}
-
-Statement& Statement::Bind(const std::optional<std::string>& v) { return v ? Bind(*v) : BindNull(); }
-
-Statement& Statement::Bind(const std::optional<std::int64_t>& v) { return v ? Bind(*v) : BindNull(); }
-
-Statement& Statement::BindNull() {
-    sqlite3_bind_null(stmt_, next_++);
-    return *this;
-}
-
-Result<bool> Statement::Step() {
+Result<bool> Cursor::Step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return ToError(conn_.handle(), rc, sqlite3_sql(stmt_));
 }
 
-Status Statement::Run() {
-    while (true) {
-        auto r = Step();
-        if (!r) return std::move(r).error();
-        if (!*r) return Ok();
-    }
-}
-
-std::string Statement::Text(int col) const {
+std::string Cursor::Text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
-}
-
-std::optional<std::string> Statement::OptText(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Text(col);
-}
-
-std::optional<std::int64_t> Statement::OptInt(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Int(col);
 }
 
 Error ToError(sqlite3* db, int rc, std::string_view what) {
@@ -117,6 +84,8 @@ Database::Database(std::string path, int readers) : path_(std::move(path)) {
     }
 }
 
+Database::~Database() = default;
+
 Database::Lease::Lease(Database& d) : db(d) {
     std::unique_lock lock(db.readers_mu_);
     db.readers_cv_.wait(lock, [&] { return !db.free_readers_.empty(); });
@@ -130,6 +99,31 @@ Database::Lease::~Lease() {
         db.free_readers_.push_back(conn);
     }
     db.readers_cv_.notify_one();
+}
+
+sql::Database::WriteOutcome Database::RunWrite(const std::function<bool(sql::Connection&)>& fn) {
+    WriteJob job;
+    job.run = &fn;
+    Submit(job);
+    return job.outcome;
+}
+
+Status Database::RunRead(const std::function<void(sql::Connection&)>& fn, bool snapshot) {
+    Lease lease(*this);
+    Connection& c = *lease.conn;
+    if (!snapshot) {
+        fn(c);
+        return Ok();
+    }
+    if (auto b = sql::Statement(c, "BEGIN").Run(); !b.ok()) return b;
+    struct End {
+        Connection& c;
+        ~End() {
+            if (!sqlite3_get_autocommit(c.handle())) (void)sql::Statement(c, "COMMIT").Run();
+        }
+    } end{c};
+    fn(c);
+    return Ok();
 }
 
 void Database::Submit(WriteJob& job) {
@@ -158,24 +152,24 @@ void Database::Submit(WriteJob& job) {
 
 void Database::RunBatch(std::vector<WriteJob*>& batch) {
     auto fail_all = [&](const Status& s) {
-        for (auto* j : batch) j->commit_status = s;
+        for (auto* j : batch) j->outcome.status = s;
     };
-    if (auto b = Statement(*writer_, "BEGIN IMMEDIATE").Run(); !b.ok()) return fail_all(b);
+    if (auto b = sql::Statement(*writer_, "BEGIN IMMEDIATE").Run(); !b.ok()) return fail_all(b);
     for (auto* j : batch) {
-        if (auto sp = Statement(*writer_, "SAVEPOINT weft_write").Run(); !sp.ok()) {
-            j->commit_status = sp;
+        if (auto sp = sql::Statement(*writer_, "SAVEPOINT weft_write").Run(); !sp.ok()) {
+            j->outcome.status = sp;
             continue;
         }
         bool keep = false;
         try {
-            keep = j->run(*writer_);
+            keep = (*j->run)(*writer_);
         } catch (...) {
-            j->exception = std::current_exception();
+            j->outcome.exception = std::current_exception();
         }
-        if (!keep) (void)Statement(*writer_, "ROLLBACK TO weft_write").Run();
-        (void)Statement(*writer_, "RELEASE weft_write").Run();
+        if (!keep) (void)sql::Statement(*writer_, "ROLLBACK TO weft_write").Run();
+        (void)sql::Statement(*writer_, "RELEASE weft_write").Run();
     }
-    if (auto c = Statement(*writer_, "COMMIT").Run(); !c.ok()) {
+    if (auto c = sql::Statement(*writer_, "COMMIT").Run(); !c.ok()) {
         Rollback();
         fail_all(c);
     }

@@ -3,121 +3,16 @@
 #include <memory>
 #include <string>
 
-#include "domain/store.h"
+#include "store/sql/sql_store.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace weft {
 
-// The embedded default store: one SQLite file in the data folder.
-class SqliteStore final : public Store {
+// The embedded default store: one SQLite file (created when missing) with `readers` reader connections.
+class SqliteStore final : public SqlStore {
   public:
-    // Opens (creating when missing) the database file. Throws when it cannot be opened, or when its schema is
-    // newer than this binary knows. `migrate` applies pending migrations; without it, pending migrations
-    // make Ping() report the store as not ready.
-    SqliteStore(const std::string& path, int readers, bool migrate);
-
-    // Applies pending migrations, each in its own transaction. Returns how many were applied.
-    int Migrate();
-    int SchemaVersion();
-
-    Status Ping() override;
-
-    Result<Partner> CreatePartner(const Partner& partner) override;
-    Result<Partner> UpdatePartnerLimits(PartnerId app_id, const PartnerLimits& limits, Micros now) override;
-    Result<Partner> GetPartner(PartnerId app_id) override;
-    Result<std::vector<Partner>> ListPartners() override;
-    Result<ApiKey> AddApiKey(const ApiKey& key) override;
-    Status RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) override;
-    Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) override;
-    Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id,
-                                                     std::optional<std::string_view> account_key) override;
-
-    Result<Account> CreateAccount(const Account& account, const std::optional<User>& first_user) override;
-    Result<Account> FindAccount(PartnerId partner, std::string_view guid_or_externalid) override;
-    Result<Page<Account>> ListAccounts(PartnerId partner, const AccountFilter& filter,
-                                       const PageRequest& page) override;
-    Result<Account> UpdateAccount(PartnerId partner, std::int64_t account_id, const AccountPatch& patch) override;
-    Status DeleteAccount(PartnerId partner, std::int64_t account_id) override;
-
-    Result<User> CreateUser(PartnerId partner, const User& user) override;
-    Result<User> FindUser(PartnerId partner, std::int64_t account_id, std::string_view guid_or_externalid) override;
-    Result<Page<User>> ListUsers(PartnerId partner, std::int64_t account_id, const PageRequest& page) override;
-    Result<User> UpdateUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id,
-                            const UserPatch& patch) override;
-    Status DeleteUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id) override;
-
-    Result<Automation> CreateAutomation(PartnerId partner, const Automation& automation) override;
-    Result<Automation> FindAutomation(PartnerId partner, std::int64_t account_id,
-                                      std::string_view guid_or_name) override;
-    Result<Page<Automation>> ListAutomations(PartnerId partner, std::int64_t account_id,
-                                             const PageRequest& page) override;
-    Result<Automation> SaveAutomation(PartnerId partner, const Automation& automation) override;
-    Result<std::vector<AccountAutomation>> FindAutomationsByKey(std::string_view key) override;
-    Status DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) override;
-
-    Result<Template> CreateTemplate(const Template& tpl) override;
-    Result<Template> FindTemplate(PartnerId partner, std::string_view guid,
-                                  std::optional<std::int64_t> version) override;
-    Result<Page<Template>> ListTemplates(PartnerId partner, const std::optional<std::string>& status,
-                                         const PageRequest& page) override;
-    Result<Template> SaveTemplate(PartnerId partner, const Template& tpl, bool new_version) override;
-    Status DeleteTemplate(PartnerId partner, std::int64_t template_id) override;
-    Result<std::vector<Template>> ListTemplateMembers(PartnerId partner, std::int64_t template_id) override;
-    Result<std::vector<Automation>> CreateInstalledAutomations(PartnerId partner, const Automation& main,
-                                                               const std::vector<Automation>& members) override;
-    Result<std::vector<Automation>> ListBundleMembers(PartnerId partner, std::int64_t account_id,
-                                                      std::int64_t bundle_automation_id) override;
-    Result<std::vector<Automation>> FindTemplateInstances(PartnerId partner, std::int64_t account_id,
-                                                          std::string_view template_guid) override;
-
-    Result<std::vector<AccountAutomation>> DueSchedules(Micros now, int limit) override;
-    Result<FireResult> FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
-                                    const std::optional<Run>& run, int queue_cap) override;
-    Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) override;
-    Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) override;
-    Result<Run> GetRunById(std::int64_t run_id) override;
-    Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,
-                               const PageRequest& page) override;
-    Result<std::vector<ClaimedRun>> ClaimRuns(const std::string& owner, int max, Micros now,
-                                              Micros lease_until) override;
-    Result<std::optional<ClaimedRun>> ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
-                                               Micros lease_until) override;
-    Status RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids, Micros lease_until) override;
-    Result<int> ReapExpiredLeases(Micros now, int max_attempts) override;
-    Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) override;
-    Result<Page<std::string>> ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) override;
-    Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) override;
-    Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) override;
-    Result<bool> StopRequested(std::int64_t run_id) override;
-    Result<RunExport> ExportRun(std::string_view guid) override;
-    Result<std::vector<Run>> ListActiveRuns(PartnerId partner, std::int64_t account_id) override;
-    Result<int> PruneRuns(Micros before, int batch) override;
-    Result<std::string> ServerSecret(std::string_view name, std::string_view fresh, Micros now) override;
-
-    // sqlite_connectors.cpp
-    Result<StoredConnector> CreateConnector(const StoredConnector& connector) override;
-    Result<StoredConnector> FindConnector(PartnerId partner, std::string_view guid_or_key) override;
-    Result<Page<StoredConnector>> ListConnectors(PartnerId partner, const PageRequest& page) override;
-    Result<std::optional<StoredConnector>> FindPartnerConnector(PartnerId partner) override;
-    Result<StoredConnector> SaveConnector(PartnerId partner, const StoredConnector& connector) override;
-    Status DeleteConnector(PartnerId partner, std::int64_t connector_id) override;
-    Result<Datasource> CreateDatasource(PartnerId partner, const Datasource& datasource) override;
-    Result<Datasource> FindDatasource(PartnerId partner, std::int64_t account_id, std::string_view guid) override;
-    Result<Page<Datasource>> ListDatasources(PartnerId partner, std::int64_t account_id,
-                                             const PageRequest& page) override;
-    Result<std::vector<Datasource>> FindDatasourcesOfConnector(PartnerId partner, std::int64_t account_id,
-                                                               std::string_view connector_guid) override;
-    Result<OwnedDatasource> FindDatasourceAnywhere(std::string_view guid) override;
-    Result<Datasource> SaveDatasource(PartnerId partner, const Datasource& datasource) override;
-    Status DeleteDatasource(PartnerId partner, std::int64_t account_id, std::int64_t datasource_id) override;
-    Result<std::vector<Automation>> AutomationsUsingDatasource(PartnerId partner, std::int64_t account_id,
-                                                               std::string_view guid) override;
-    Result<std::vector<Datasource>> ListSealedDatasources(std::int64_t after_id, int limit) override;
-    Status ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
-                            const std::string& new_sealed) override;
-
-  private:
-    std::unique_ptr<sqlite::Database> db_;
+    SqliteStore(const std::string& path, int readers, bool migrate)
+        : SqlStore(std::make_unique<sqlite::Database>(path, readers), migrate) {}
 };
 
 }  // namespace weft

@@ -1,5 +1,6 @@
 // Starts the real `weft` binary on port 0 with a fresh data folder, and drives its CLI.
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, readFileSync, existsSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,10 +15,76 @@ export function makeDataDir() {
     return mkdtempSync(path.join(os.tmpdir(), 'weft-api-'));
 }
 
+// ---- the store under test
+// WEFT_API_STORE=postgres runs the suite on PostgreSQL: every data folder a test uses gets its own fresh
+// database on the server WEFT_TEST_PG_URL names (created on first use, dropped when the folder is cleaned up
+// or the test process exits), passed to every weft command on that folder as WEFT_DATABASE.
+export const onPostgres = process.env.WEFT_API_STORE === 'postgres';
+const pgServerUrl = process.env.WEFT_TEST_PG_URL ?? '';
+if (onPostgres && !pgServerUrl) throw new Error('WEFT_API_STORE=postgres needs WEFT_TEST_PG_URL');
+const pgDatabases = new Map(); // data folder -> database name
+
+function psql(sql) {
+    execFileSync('psql', [pgServerUrl, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The URL of database `name` on the test server. */
+export function pgUrl(name) {
+    const u = new URL(pgServerUrl);
+    u.pathname = `/${name}`;
+    return u.toString();
+}
+
+/** Creates a fresh PostgreSQL database (dropped when this process exits) and returns its name. */
+export function createPgDatabase(prefix = 'weft_api') {
+    const name = `${prefix}_${process.pid}_${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 12)}`;
+    psql(`CREATE DATABASE ${name}`);
+    pgDatabases.set(`#${name}`, name);
+    return name;
+}
+
+export function dropPgDatabase(name) {
+    try {
+        psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } catch {
+        // the cluster may already be gone
+    }
+}
+
+function databaseFor(dataDir) {
+    let name = pgDatabases.get(dataDir);
+    if (!name) {
+        name = `weft_api_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 20)}`;
+        psql(`CREATE DATABASE ${name}`);
+        pgDatabases.set(dataDir, name);
+    }
+    return pgUrl(name);
+}
+
+/** On PostgreSQL, the URL of the database behind data folder `dataDir`; otherwise null. */
+export function databaseUrlFor(dataDir) {
+    return onPostgres ? databaseFor(dataDir) : null;
+}
+
+if (onPostgres) {
+    process.on('exit', () => {
+        for (const name of pgDatabases.values()) dropPgDatabase(name);
+    });
+}
+
+/** The environment for a weft command on `args`: on PostgreSQL, WEFT_DATABASE for its --data folder. */
+function weftEnv(args, env) {
+    const base = env ?? process.env;
+    if (!onPostgres || base.WEFT_DATABASE || args.includes('--database')) return base;
+    const i = args.indexOf('--data');
+    if (i < 0 || i + 1 >= args.length) return base;
+    return { ...base, WEFT_DATABASE: databaseFor(args[i + 1]) };
+}
+
 /** Runs `weft ARGS...`; resolves {code, stdout, stderr} (never rejects on a non-zero exit). */
 export function runWeft(args, { timeoutMs = 30000, env } = {}) {
     return new Promise((resolve) => {
-        execFile(WEFT_BIN, args, { timeout: timeoutMs, env: env ?? process.env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        execFile(WEFT_BIN, args, { timeout: timeoutMs, env: weftEnv(args, env), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
             let code = 0;
             if (err) code = typeof err.code === 'number' ? err.code : (err.signal ?? -1);
             resolve({ code, stdout, stderr });
@@ -57,15 +124,16 @@ export class WeftServer {
         this.partnerSeq = 0;
     }
 
-    static async start({ args = [], dataDir = makeDataDir(), testClock = true } = {}) {
+    /** `command`: 'serve' or 'worker'. With `--database URL` in args, the CLI helpers use that database too. */
+    static async start({ args = [], dataDir = makeDataDir(), testClock = true, command = 'serve' } = {}) {
         const portFile = path.join(dataDir, 'port');
         const logPath = path.join(dataDir, 'server.log');
         rmSync(portFile, { force: true }); // a restart on the same folder must not read the old port
         const logFd = openSync(logPath, 'a');
-        const argv = ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--port-file', portFile];
+        const argv = [command, '--data', dataDir, '--listen', '127.0.0.1:0', '--port-file', portFile];
         if (testClock) argv.push('--test-clock');
         argv.push(...args);
-        const child = spawn(WEFT_BIN, argv, { stdio: ['ignore', logFd, logFd] });
+        const child = spawn(WEFT_BIN, argv, { stdio: ['ignore', logFd, logFd], env: weftEnv(argv) });
         closeSync(logFd);
         let spawnError = null;
         child.on('error', (e) => {
@@ -81,7 +149,12 @@ export class WeftServer {
             if (exited) throw new Error(`weft serve exited early (${JSON.stringify(exited)}):\n${tail(logPath)}`);
             if (existsSync(portFile)) {
                 const text = readFileSync(portFile, 'utf8').trim();
-                if (/^\d+$/.test(text) && Number(text) > 0) return new WeftServer(dataDir, child, Number(text), logPath);
+                if (/^\d+$/.test(text) && Number(text) > 0) {
+                    const server = new WeftServer(dataDir, child, Number(text), logPath);
+                    const i = args.indexOf('--database');
+                    if (i >= 0) server.database = args[i + 1];
+                    return server;
+                }
             }
             if (Date.now() > deadline) {
                 child.kill('SIGKILL');
@@ -123,7 +196,13 @@ export class WeftServer {
     }
 
     cleanup() {
-        if (!process.env.WEFT_KEEP_DATA) rmSync(this.dataDir, { recursive: true, force: true });
+        if (process.env.WEFT_KEEP_DATA) return;
+        rmSync(this.dataDir, { recursive: true, force: true });
+        const db = pgDatabases.get(this.dataDir);
+        if (db) {
+            dropPgDatabase(db);
+            pgDatabases.delete(this.dataDir);
+        }
     }
 
     // ---- HTTP ----
@@ -148,8 +227,12 @@ export class WeftServer {
 
     // ---- CLI (works while the server runs) ----
 
+    dbArgs() {
+        return this.database ? ['--data', this.dataDir, '--database', this.database] : ['--data', this.dataDir];
+    }
+
     async createPartner({ name, rateLimit, queueCap, concurrency } = {}) {
-        const args = ['partner', 'create', '--data', this.dataDir, '--name', name ?? `partner-${++this.partnerSeq}`, '--json'];
+        const args = ['partner', 'create', ...this.dbArgs(), '--name', name ?? `partner-${++this.partnerSeq}`, '--json'];
         if (rateLimit !== undefined) args.push('--rate-limit', String(rateLimit));
         if (queueCap !== undefined) args.push('--queue-cap', String(queueCap));
         if (concurrency !== undefined) args.push('--concurrency', String(concurrency));
@@ -161,22 +244,22 @@ export class WeftServer {
     }
 
     async updatePartner(appId, { rateLimit }) {
-        await runWeftOk(['partner', 'update', '--data', this.dataDir, '--app-id', String(appId), '--rate-limit', String(rateLimit)]);
+        await runWeftOk(['partner', 'update', ...this.dbArgs(), '--app-id', String(appId), '--rate-limit', String(rateLimit)]);
     }
 
     async addKey(appId) {
         return parseJsonOutput(
-            await runWeftOk(['partner', 'key-add', '--data', this.dataDir, '--app-id', String(appId), '--json']),
+            await runWeftOk(['partner', 'key-add', ...this.dbArgs(), '--app-id', String(appId), '--json']),
             'partner key-add',
         );
     }
 
     async revokeKey(appId, keyId) {
-        await runWeftOk(['partner', 'key-revoke', '--data', this.dataDir, '--app-id', String(appId), '--key-id', String(keyId)]);
+        await runWeftOk(['partner', 'key-revoke', ...this.dbArgs(), '--app-id', String(appId), '--key-id', String(keyId)]);
     }
 
     async listPartners() {
-        const r = await runWeftOk(['partner', 'list', '--data', this.dataDir, '--json']);
+        const r = await runWeftOk(['partner', 'list', ...this.dbArgs(), '--json']);
         return { parsed: parseJsonOutput(r, 'partner list'), stdout: r.stdout };
     }
 }

@@ -1,14 +1,14 @@
-// SqliteStore: runs, the durable queue, leases and run logs.
+// SqlStore: runs, the durable queue, leases and run logs.
 #include <map>
 
 #include "core/ids.h"
-#include "store/sqlite/query.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql/query.h"
+#include "store/sql/sql_store.h"
 
 namespace weft {
 
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Connection;
+using sql::Statement;
 
 namespace {
 
@@ -48,8 +48,28 @@ Run ReadRun(const Statement& s) {
     return r;
 }
 
+// Serializes the queue-cap check and insert of one account's runs across processes (PostgreSQL: the account
+// row is locked until commit; SQLite: writes are serialized already).
+Status LockAccount(Connection& c, std::int64_t account_id) {
+    if (c.dialect() != sql::Dialect::kPostgres) return Ok();
+    Statement s(c, "SELECT id FROM accounts WHERE id = ? FOR UPDATE");
+    s.Bind(account_id);
+    return s.Run();
+}
+
+// Serializes claims across processes (PostgreSQL): a claimer re-reads the running counts after taking it, so
+// two processes never both start an account's last free slot.
+constexpr std::int64_t kClaimLockKey = 0x77656674'636c6169;  // "weftclai"
+
+Status LockClaims(Connection& c) {
+    if (c.dialect() != sql::Dialect::kPostgres) return Ok();
+    Statement s(c, "SELECT pg_advisory_xact_lock(?)");
+    s.Bind(kClaimLockKey);
+    return s.Run();
+}
+
 Result<Run> RunById(Connection& c, std::int64_t id) {
-    return sqlite::QueryOne<Run>(
+    return sql::QueryOne<Run>(
         c, std::string(kColumns) + "WHERE r.id = ?", [&](Statement& s) { s.Bind(id); }, ReadRun, "Run");
 }
 
@@ -84,17 +104,18 @@ Result<ClaimedRun> LoadClaimed(Connection& c, std::int64_t id) {
 
 }  // namespace
 
-Result<Run> SqliteStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) {
+Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) {
     return db_->Write([&](Connection& c) -> Result<Run> {
         // The automation must belong to this partner's account.
-        auto owner = sqlite::Count(c,
-                                   "SELECT COUNT(*) FROM automations b JOIN accounts a ON a.id = b.account_id "
-                                   "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?",
-                                   [&](Statement& s) { s.Bind(run.automation_id).Bind(run.account_id).Bind(partner); });
+        auto owner = sql::Count(c,
+                                "SELECT COUNT(*) FROM automations b JOIN accounts a ON a.id = b.account_id "
+                                "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?",
+                                [&](Statement& s) { s.Bind(run.automation_id).Bind(run.account_id).Bind(partner); });
         if (!owner) return std::move(owner).error();
         if (*owner == 0) return Error::NotFound("Automation not found.");
+        if (auto l = LockAccount(c, run.account_id); !l) return std::move(l).error();
         if (run.idempotency_key) {
-            auto earlier = sqlite::QueryOne<Run>(
+            auto earlier = sql::QueryOne<Run>(
                 c, std::string(kColumns) + "WHERE r.automation_id = ? AND r.idempotency_key = ?",
                 [&](Statement& s) { s.Bind(run.automation_id).Bind(*run.idempotency_key); }, ReadRun, "Run");
             if (earlier && earlier->created_at >= idempotent_since) return earlier;
@@ -107,8 +128,8 @@ Result<Run> SqliteStore::EnqueueRun(PartnerId partner, const Run& run, int queue
                 return std::move(earlier).error();
             }
         }
-        auto queued = sqlite::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
-                                    [&](Statement& s) { s.Bind(run.account_id); });
+        auto queued = sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
+                                 [&](Statement& s) { s.Bind(run.account_id); });
         if (!queued) return std::move(queued).error();
         if (*queued >= queue_cap) {
             return Error{ErrorCode::kQueueFull,
@@ -129,35 +150,35 @@ Result<Run> SqliteStore::EnqueueRun(PartnerId partner, const Run& run, int queue
     });
 }
 
-Result<Run> SqliteStore::FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) {
+Result<Run> SqlStore::FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryOne<Run>(
+        return sql::QueryOne<Run>(
             c, std::string(kColumns) + "WHERE a.partner_id = ? AND r.automation_id = ? AND r.guid = ?",
             [&](Statement& s) { s.Bind(partner).Bind(automation_id).Bind(guid); }, ReadRun, "Run");
     });
 }
 
-Result<Run> SqliteStore::GetRunById(std::int64_t run_id) {
+Result<Run> SqlStore::GetRunById(std::int64_t run_id) {
     return db_->Read([&](Connection& c) { return RunById(c, run_id); });
 }
 
-Result<Page<Run>> SqliteStore::ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& f,
-                                        const PageRequest& page) {
+Result<Page<Run>> SqlStore::ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& f,
+                                     const PageRequest& page) {
     static constexpr const char* kWhere =
         "WHERE a.partner_id = ?1 AND r.automation_id = ?2 "
         "AND (?3 = 0 OR r.status IN ('finished', 'finished with warnings', 'failed', 'stopped')) "
-        "AND (?4 IS NULL OR r.status = ?4) AND (?5 IS NULL OR r.created_at > ?5) "
-        "AND (?6 IS NULL OR r.created_at >= ?6) AND (?7 IS NULL OR r.created_at < ?7) "
-        "AND (?8 IS NULL OR r.created_at <= ?8) ";
+        "AND (r.status = ?4 OR ?4 IS NULL) AND (r.created_at > ?5 OR ?5 IS NULL) "
+        "AND (r.created_at >= ?6 OR ?6 IS NULL) AND (r.created_at < ?7 OR ?7 IS NULL) "
+        "AND (r.created_at <= ?8 OR ?8 IS NULL) ";
     return db_->ReadSnapshot([&](Connection& c) -> Result<Page<Run>> {
         auto bind = [&](Statement& s) {
             s.Bind(partner).Bind(automation_id).Bind(f.finished_only).Bind(f.status);
             s.Bind(f.created_gt).Bind(f.created_gte).Bind(f.created_lt).Bind(f.created_lte);
         };
-        auto total = sqlite::Count(
+        auto total = sql::Count(
             c, std::string("SELECT COUNT(*) FROM runs r JOIN accounts a ON a.id = r.account_id ") + kWhere, bind);
         if (!total) return std::move(total).error();
-        auto items = sqlite::QueryAll<Run>(
+        auto items = sql::QueryAll<Run>(
             c, std::string(kColumns) + kWhere + "ORDER BY r.id DESC LIMIT ?9 OFFSET ?10",
             [&](Statement& s) { bind(s), s.Bind(page.limit).Bind(page.offset); }, ReadRun);
         if (!items) return std::move(items).error();
@@ -165,14 +186,14 @@ Result<Page<Run>> SqliteStore::ListRuns(PartnerId partner, std::int64_t automati
     });
 }
 
-Result<std::vector<ClaimedRun>> SqliteStore::ClaimRuns(const std::string& owner, int max, Micros now,
-                                                       Micros lease_until) {
+Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, int max, Micros now, Micros lease_until) {
     return db_->Write([&](Connection& c) -> Result<std::vector<ClaimedRun>> {
+        if (auto l = LockClaims(c); !l) return std::move(l).error();
         struct Candidate {
             std::int64_t id, account_id;
             int concurrency;
         };
-        auto candidates = sqlite::QueryAll<Candidate>(
+        auto candidates = sql::QueryAll<Candidate>(
             c,
             "SELECT r.id, r.account_id, p.concurrency FROM runs r JOIN accounts a ON a.id = r.account_id "
             "JOIN partners p ON p.app_id = a.partner_id WHERE r.status = 'queued' ORDER BY r.id LIMIT ?",
@@ -187,18 +208,23 @@ Result<std::vector<ClaimedRun>> SqliteStore::ClaimRuns(const std::string& owner,
             if (static_cast<int>(claimed.size()) >= max) break;
             auto it = running.find(cand.account_id);
             if (it == running.end()) {
-                auto n = sqlite::Count(
+                auto n = sql::Count(
                     c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
                     [&](Statement& s) { s.Bind(cand.account_id); });
                 if (!n) return std::move(n).error();
                 it = running.emplace(cand.account_id, *n).first;
             }
             if (it->second >= cand.concurrency) continue;  // FIFO per account: its later runs wait too
-            Statement u(c,
-                        "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, lease_expires_at = ?, "
-                        "updated_at = ? WHERE id = ? AND status = 'queued'");
+            // PostgreSQL: a run another transaction holds (a stop request) is skipped, not waited for.
+            Statement u(c, c.dialect() == sql::Dialect::kPostgres
+                               ? "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, "
+                                 "lease_expires_at = ?, updated_at = ? WHERE id = (SELECT id FROM runs WHERE id = ? "
+                                 "AND status = 'queued' FOR UPDATE SKIP LOCKED)"
+                               : "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, "
+                                 "lease_expires_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'");
             u.Bind(now).Bind(owner).Bind(lease_until).Bind(now).Bind(cand.id);
             if (auto r = u.Run(); !r) return std::move(r).error();
+            if (c.Changes() == 0) continue;  // stopped or taken meanwhile
             ++it->second;
             claimed.push_back(cand.id);
         }
@@ -212,8 +238,8 @@ Result<std::vector<ClaimedRun>> SqliteStore::ClaimRuns(const std::string& owner,
     });
 }
 
-Result<std::optional<ClaimedRun>> SqliteStore::ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
-                                                        Micros lease_until) {
+Result<std::optional<ClaimedRun>> SqlStore::ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
+                                                     Micros lease_until) {
     return db_->Write([&](Connection& c) -> Result<std::optional<ClaimedRun>> {
         Statement u(c,
                     "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, lease_expires_at = ?, "
@@ -227,8 +253,7 @@ Result<std::optional<ClaimedRun>> SqliteStore::ClaimRun(std::int64_t run_id, con
     });
 }
 
-Status SqliteStore::RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids,
-                                Micros lease_until) {
+Status SqlStore::RenewLeases(const std::string& owner, const std::vector<std::int64_t>& run_ids, Micros lease_until) {
     if (run_ids.empty()) return Ok();
     return db_->Write([&](Connection& c) -> Status {
         for (auto id : run_ids) {
@@ -240,7 +265,7 @@ Status SqliteStore::RenewLeases(const std::string& owner, const std::vector<std:
     });
 }
 
-Result<int> SqliteStore::ReapExpiredLeases(Micros now, int max_attempts) {
+Result<int> SqlStore::ReapExpiredLeases(Micros now, int max_attempts) {
     return db_->Write([&](Connection& c) -> Result<int> {
         Statement stop(c,
                        "UPDATE runs SET status = 'stopped', stoptime = ?1, lease_owner = NULL, "
@@ -271,8 +296,8 @@ namespace {
 Status AppendLogs(Connection& c, std::int64_t run_id, const std::vector<std::string>& entries) {
     if (entries.empty()) return Ok();
     // Entries of a run executed again (after a lost worker) follow those of its earlier attempt.
-    auto last = sqlite::Count(c, "SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?",
-                              [&](Statement& s) { s.Bind(run_id); });
+    auto last = sql::Count(c, "SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?",
+                           [&](Statement& s) { s.Bind(run_id); });
     if (!last) return std::move(last).error();
     std::int64_t seq = *last + 1;
     for (const auto& e : entries) {
@@ -285,22 +310,22 @@ Status AppendLogs(Connection& c, std::int64_t run_id, const std::vector<std::str
 
 }  // namespace
 
-Status SqliteStore::AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) {
+Status SqlStore::AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) {
     if (entries.empty()) return Ok();
     return db_->Write([&](Connection& c) { return AppendLogs(c, run_id, entries); });
 }
 
-Result<Page<std::string>> SqliteStore::ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) {
+Result<Page<std::string>> SqlStore::ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<Page<std::string>> {
-        auto owner = sqlite::Count(
+        auto owner = sql::Count(
             c, "SELECT COUNT(*) FROM runs r JOIN accounts a ON a.id = r.account_id WHERE r.id = ? AND a.partner_id = ?",
             [&](Statement& s) { s.Bind(run_id).Bind(partner); });
         if (!owner) return std::move(owner).error();
         if (*owner == 0) return Error::NotFound("Run not found.");
         auto total =
-            sqlite::Count(c, "SELECT COUNT(*) FROM run_logs WHERE run_id = ?", [&](Statement& s) { s.Bind(run_id); });
+            sql::Count(c, "SELECT COUNT(*) FROM run_logs WHERE run_id = ?", [&](Statement& s) { s.Bind(run_id); });
         if (!total) return std::move(total).error();
-        auto items = sqlite::QueryAll<std::string>(
+        auto items = sql::QueryAll<std::string>(
             c, "SELECT entry FROM run_logs WHERE run_id = ? ORDER BY seq LIMIT ? OFFSET ?",
             [&](Statement& s) { s.Bind(run_id).Bind(page.limit).Bind(page.offset); },
             [](const Statement& s) { return s.Text(0); });
@@ -309,7 +334,7 @@ Result<Page<std::string>> SqliteStore::ListRunLogs(PartnerId partner, std::int64
     });
 }
 
-Result<Run> SqliteStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
+Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
     return db_->Write([&](Connection& c) -> Result<Run> {
         Statement s(
             c,
@@ -332,6 +357,12 @@ Result<Run> SqliteStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
                        "THEN 1 ELSE setup_complete END WHERE id = (SELECT automation_id FROM runs WHERE id = ?1)");
         last.Bind(run_id).Bind(succeeded);
         if (auto r = last.Run(); !r) return std::move(r).error();
+        if (c.dialect() == sql::Dialect::kPostgres) {
+            // Wakes sync callers waiting on other processes (delivered when this transaction commits).
+            Statement notify(c, "SELECT pg_notify('weft_run_finished', ?)");
+            notify.Bind(std::to_string(run_id));
+            if (auto r = notify.Run(); !r) return std::move(r).error();
+        }
         auto ended = RunById(c, run_id);
         if (!ended || !succeeded || ended->flow != "delete") return ended;
         // The Delete flow did its work: the automation goes now, in the transaction that records the run's end.
@@ -342,9 +373,9 @@ Result<Run> SqliteStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
     });
 }
 
-Result<Run> SqliteStore::RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) {
+Result<Run> SqlStore::RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) {
     return db_->Write([&](Connection& c) -> Result<Run> {
-        auto run = sqlite::QueryOne<Run>(
+        auto run = sql::QueryOne<Run>(
             c, std::string(kColumns) + "WHERE r.id = ? AND a.partner_id = ?",
             [&](Statement& s) { s.Bind(run_id).Bind(partner); }, ReadRun, "Run");
         if (!run) return run;
@@ -358,7 +389,7 @@ Result<Run> SqliteStore::RequestRunStop(PartnerId partner, std::int64_t run_id, 
     });
 }
 
-Result<bool> SqliteStore::StopRequested(std::int64_t run_id) {
+Result<bool> SqlStore::StopRequested(std::int64_t run_id) {
     return db_->Read([&](Connection& c) -> Result<bool> {
         Statement s(c, "SELECT status FROM runs WHERE id = ?");
         s.Bind(run_id);
@@ -368,12 +399,12 @@ Result<bool> SqliteStore::StopRequested(std::int64_t run_id) {
     });
 }
 
-Result<RunExport> SqliteStore::ExportRun(std::string_view guid) {
+Result<RunExport> SqlStore::ExportRun(std::string_view guid) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<RunExport> {
-        auto run = sqlite::QueryOne<Run>(
+        auto run = sql::QueryOne<Run>(
             c, std::string(kColumns) + "WHERE r.guid = ?", [&](Statement& s) { s.Bind(guid); }, ReadRun, "Run");
         if (!run) return std::move(run).error();
-        auto logs = sqlite::QueryAll<std::string>(
+        auto logs = sql::QueryAll<std::string>(
             c, "SELECT entry FROM run_logs WHERE run_id = ? ORDER BY seq", [&](Statement& s) { s.Bind(run->id); },
             [](const Statement& s) { return s.Text(0); });
         if (!logs) return std::move(logs).error();
@@ -381,9 +412,9 @@ Result<RunExport> SqliteStore::ExportRun(std::string_view guid) {
     });
 }
 
-Result<std::vector<Run>> SqliteStore::ListActiveRuns(PartnerId partner, std::int64_t account_id) {
+Result<std::vector<Run>> SqlStore::ListActiveRuns(PartnerId partner, std::int64_t account_id) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryAll<Run>(
+        return sql::QueryAll<Run>(
             c,
             std::string(kColumns) +
                 "WHERE a.partner_id = ? AND r.account_id = ? AND r.status IN ('queued', 'running', 'must stop') "
@@ -392,7 +423,7 @@ Result<std::vector<Run>> SqliteStore::ListActiveRuns(PartnerId partner, std::int
     });
 }
 
-Result<int> SqliteStore::PruneRuns(Micros before, int batch) {
+Result<int> SqlStore::PruneRuns(Micros before, int batch) {
     return db_->Write([&](Connection& c) -> Result<int> {
         Statement s(c,
                     "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE stoptime < ? AND status IN "

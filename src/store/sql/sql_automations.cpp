@@ -1,13 +1,13 @@
-// SqliteStore: automations of an account.
+// SqlStore: automations of an account.
 #include "core/ids.h"
-#include "store/sqlite/automation_rows.h"
-#include "store/sqlite/query.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql/automation_rows.h"
+#include "store/sql/query.h"
+#include "store/sql/sql_store.h"
 
 namespace weft {
 
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Connection;
+using sql::Statement;
 
 namespace {
 
@@ -60,7 +60,7 @@ void BindFields(Statement& s, const Automation& b) {
 }
 
 Result<Automation> GetById(Connection& c, PartnerId partner, std::int64_t account_id, std::int64_t id) {
-    return sqlite::QueryOne<Automation>(
+    return sql::QueryOne<Automation>(
         c, std::string(kColumns) + "WHERE a.partner_id = ? AND b.account_id = ? AND b.id = ?",
         [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(id); }, ReadAutomation, "Automation");
 }
@@ -69,7 +69,7 @@ constexpr const char* kDuplicateName = "An automation with this name already exi
 
 }  // namespace
 
-namespace sqlite {
+namespace sql {
 
 std::string AutomationSelect() { return kColumns; }
 Automation ReadAutomationRow(const Statement& s) { return ReadAutomation(s); }
@@ -83,19 +83,19 @@ Result<std::int64_t> InsertAutomation(Connection& c, const Automation& b) {
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     BindFields(s, b);
     s.Bind(b.account_id).Bind(b.guid).Bind(b.created_at);
-    if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
+    if (auto r = s.Run(); !r) return sql::ConflictOr(std::move(r).error(), kDuplicateName);
     return c.LastInsertId();
 }
 
-}  // namespace sqlite
+}  // namespace sql
 
-Result<Automation> SqliteStore::CreateAutomation(PartnerId partner, const Automation& b) {
+Result<Automation> SqlStore::CreateAutomation(PartnerId partner, const Automation& b) {
     return db_->Write([&](Connection& c) -> Result<Automation> {
-        auto owner = sqlite::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
-                                   [&](Statement& s) { s.Bind(partner).Bind(b.account_id); });
+        auto owner = sql::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
+                                [&](Statement& s) { s.Bind(partner).Bind(b.account_id); });
         if (!owner) return std::move(owner).error();
         if (*owner == 0) return Error::NotFound("Account not found.");
-        auto id = sqlite::InsertAutomation(c, b);
+        auto id = sql::InsertAutomation(c, b);
         if (!id) return std::move(id).error();
         Automation out = b;
         out.id = *id;
@@ -103,24 +103,24 @@ Result<Automation> SqliteStore::CreateAutomation(PartnerId partner, const Automa
     });
 }
 
-Result<Automation> SqliteStore::FindAutomation(PartnerId partner, std::int64_t account_id, std::string_view key) {
+Result<Automation> SqlStore::FindAutomation(PartnerId partner, std::int64_t account_id, std::string_view key) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryByGuidOr<Automation>(
+        return sql::QueryByGuidOr<Automation>(
             c, std::string(kColumns) + "WHERE a.partner_id = ? AND b.account_id = ? AND ", "b.guid", "b.name", key,
             [&](Statement& s) { s.Bind(partner).Bind(account_id); }, ReadAutomation, "Automation");
     });
 }
 
-Result<Page<Automation>> SqliteStore::ListAutomations(PartnerId partner, std::int64_t account_id,
-                                                      const PageRequest& page) {
+Result<Page<Automation>> SqlStore::ListAutomations(PartnerId partner, std::int64_t account_id,
+                                                   const PageRequest& page) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<Page<Automation>> {
         auto bind = [&](Statement& s) { s.Bind(partner).Bind(account_id); };
-        auto total = sqlite::Count(c,
-                                   "SELECT COUNT(*) FROM automations b JOIN accounts a ON a.id = b.account_id "
-                                   "WHERE a.partner_id = ? AND b.account_id = ?",
-                                   bind);
+        auto total = sql::Count(c,
+                                "SELECT COUNT(*) FROM automations b JOIN accounts a ON a.id = b.account_id "
+                                "WHERE a.partner_id = ? AND b.account_id = ?",
+                                bind);
         if (!total) return std::move(total).error();
-        auto items = sqlite::QueryAll<Automation>(
+        auto items = sql::QueryAll<Automation>(
             c, std::string(kColumns) + "WHERE a.partner_id = ? AND b.account_id = ? ORDER BY b.id LIMIT ? OFFSET ?",
             [&](Statement& s) { bind(s), s.Bind(page.limit).Bind(page.offset); }, ReadAutomation);
         if (!items) return std::move(items).error();
@@ -128,7 +128,7 @@ Result<Page<Automation>> SqliteStore::ListAutomations(PartnerId partner, std::in
     });
 }
 
-Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automation& b) {
+Result<Automation> SqlStore::SaveAutomation(PartnerId partner, const Automation& b) {
     return db_->Write([&](Connection& c) -> Result<Automation> {
         Statement s(c,
                     "UPDATE automations SET name = ?, short_description = ?, description = ?, icon = ?, icon2 = ?, "
@@ -140,7 +140,7 @@ Result<Automation> SqliteStore::SaveAutomation(PartnerId partner, const Automati
                     "(SELECT id FROM accounts WHERE partner_id = ?)");
         BindFields(s, b);
         s.Bind(b.id).Bind(b.account_id).Bind(partner);
-        if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateName);
+        if (auto r = s.Run(); !r) return sql::ConflictOr(std::move(r).error(), kDuplicateName);
         if (c.Changes() == 0) return Error::NotFound("Automation not found.");
         return GetById(c, partner, b.account_id, b.id);
     });
@@ -175,25 +175,25 @@ AccountAutomation ReadWithAccount(const Statement& s) {
 
 }  // namespace
 
-Result<std::vector<AccountAutomation>> SqliteStore::FindAutomationsByKey(std::string_view key) {
+Result<std::vector<AccountAutomation>> SqlStore::FindAutomationsByKey(std::string_view key) {
     const std::string select = WithAccountColumns();
     return db_->Read([&](Connection& c) -> Result<std::vector<AccountAutomation>> {
         if (LooksLikeGuid(key)) {
-            auto by_guid = sqlite::QueryAll<AccountAutomation>(
+            auto by_guid = sql::QueryAll<AccountAutomation>(
                 c, select + "WHERE b.guid = ?", [&](Statement& s) { s.Bind(key); }, ReadWithAccount);
             if (!by_guid || !by_guid->empty()) return by_guid;
         }
         // Names are unique per account only; the caller's token picks one. Bounded: tokens are compared to each.
-        return sqlite::QueryAll<AccountAutomation>(
+        return sql::QueryAll<AccountAutomation>(
             c, select + "WHERE b.name = ? ORDER BY b.id LIMIT 1000", [&](Statement& s) { s.Bind(key); },
             ReadWithAccount);
     });
 }
 
-Result<std::vector<AccountAutomation>> SqliteStore::DueSchedules(Micros now, int limit) {
+Result<std::vector<AccountAutomation>> SqlStore::DueSchedules(Micros now, int limit) {
     const std::string select = WithAccountColumns();
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryAll<AccountAutomation>(
+        return sql::QueryAll<AccountAutomation>(
             c,
             select +
                 "WHERE b.next_fire_at <= ? AND b.run_mode = 'scheduled' AND b.state = 'available' "
@@ -202,22 +202,28 @@ Result<std::vector<AccountAutomation>> SqliteStore::DueSchedules(Micros now, int
     });
 }
 
-Result<FireResult> SqliteStore::FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
-                                             const std::optional<Run>& run, int queue_cap) {
+Result<FireResult> SqlStore::FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
+                                          const std::optional<Run>& run, int queue_cap) {
     return db_->Write([&](Connection& c) -> Result<FireResult> {
         Statement advance(c, "UPDATE automations SET next_fire_at = ? WHERE id = ? AND next_fire_at = ?");
         advance.Bind(next).Bind(automation_id).Bind(tick);
         if (auto r = advance.Run(); !r) return std::move(r).error();
         if (c.Changes() == 0) return FireResult{FireOutcome::kStale, std::nullopt};
         if (!run) return FireResult{FireOutcome::kAdvanced, std::nullopt};
-        auto overlap = sqlite::Count(c,
-                                     "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND context = 'scheduled' AND "
-                                     "status IN ('queued', 'running', 'must stop')",
-                                     [&](Statement& s) { s.Bind(automation_id); });
+        auto overlap = sql::Count(c,
+                                  "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND context = 'scheduled' AND "
+                                  "status IN ('queued', 'running', 'must stop')",
+                                  [&](Statement& s) { s.Bind(automation_id); });
         if (!overlap) return std::move(overlap).error();
         if (*overlap > 0) return FireResult{FireOutcome::kSkippedOverlap, std::nullopt};
-        auto queued = sqlite::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
-                                    [&](Statement& s) { s.Bind(run->account_id); });
+        if (c.dialect() == sql::Dialect::kPostgres) {
+            // The queue cap is checked under the account's row lock, as in EnqueueRun.
+            Statement lock(c, "SELECT id FROM accounts WHERE id = ? FOR UPDATE");
+            lock.Bind(run->account_id);
+            if (auto r = lock.Run(); !r) return std::move(r).error();
+        }
+        auto queued = sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
+                                 [&](Statement& s) { s.Bind(run->account_id); });
         if (!queued) return std::move(queued).error();
         if (*queued >= queue_cap) return FireResult{FireOutcome::kQueueFull, std::nullopt};
         Statement ins(c,
@@ -231,7 +237,7 @@ Result<FireResult> SqliteStore::FireSchedule(std::int64_t automation_id, Micros 
     });
 }
 
-Status SqliteStore::DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) {
+Status SqlStore::DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) {
     return db_->Write([&](Connection& c) -> Status {
         Statement s(c,
                     "DELETE FROM automations WHERE id = ? AND account_id = ? AND account_id IN "

@@ -1,19 +1,20 @@
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql/sql_store.h"
 
+#include <chrono>
 #include <stdexcept>
 
 #include "core/ids.h"
-#include "store/sqlite/migrations.h"
-#include "store/sqlite/query.h"
+#include "store/sql/migrations.h"
+#include "store/sql/query.h"
 
 namespace weft {
 
-using sqlite::ConflictOr;
-using sqlite::Connection;
-using sqlite::Count;
-using sqlite::QueryAll;
-using sqlite::QueryOne;
-using sqlite::Statement;
+using sql::ConflictOr;
+using sql::Connection;
+using sql::Count;
+using sql::QueryAll;
+using sql::QueryOne;
+using sql::Statement;
 
 namespace {
 
@@ -78,13 +79,13 @@ ApiKey ReadKey(const Statement& s) {
 }
 
 Result<Account> FindAccountOn(Connection& c, PartnerId partner, std::string_view key) {
-    return sqlite::QueryByGuidOr<Account>(
+    return sql::QueryByGuidOr<Account>(
         c, std::string(kAccountColumns) + "WHERE partner_id = ? AND ", "guid", "externalid", key,
         [&](Statement& s) { s.Bind(partner); }, ReadAccount, "Account");
 }
 
 Result<User> FindUserOn(Connection& c, PartnerId partner, std::int64_t account_id, std::string_view key) {
-    return sqlite::QueryByGuidOr<User>(
+    return sql::QueryByGuidOr<User>(
         c, std::string(kUserColumns) + "WHERE a.partner_id = ? AND u.account_id = ? AND ", "u.guid", "u.externalid",
         key, [&](Statement& s) { s.Bind(partner).Bind(account_id); }, ReadUser, "User");
 }
@@ -109,13 +110,10 @@ Result<User> InsertUser(Connection& c, const User& u) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path, int readers, bool migrate) {
-    db_ = std::make_unique<sqlite::Database>(path, readers);
-    db_->writer_for_migrations().Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
-        "applied_at INTEGER NOT NULL)");
+SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate) : db_(std::move(db)) {
+    EnsureMigrationsTable();
     const int current = SchemaVersion();
-    const int known = sqlite::LatestVersion();
+    const int known = sql::LatestVersion();
     if (current > known) {
         throw std::runtime_error("the database schema is at version " + std::to_string(current) +
                                  ", newer than this weft binary knows (" + std::to_string(known) + "): upgrade weft");
@@ -123,28 +121,57 @@ SqliteStore::SqliteStore(const std::string& path, int readers, bool migrate) {
     if (migrate) Migrate();
 }
 
-int SqliteStore::SchemaVersion() {
+namespace {
+
+// Serializes schema changes of processes sharing a PostgreSQL database (an arbitrary constant key).
+constexpr std::int64_t kMigrationLockKey = 0x77656674'6d696772;  // "weftmigr"
+
+Status LockMigrations(Connection& c) {
+    if (c.dialect() != sql::Dialect::kPostgres) return Ok();  // SQLite: writes are serialized anyway
+    Statement lock(c, "SELECT pg_advisory_xact_lock(?)");
+    lock.Bind(kMigrationLockKey);
+    return lock.Run();
+}
+
+}  // namespace
+
+void SqlStore::EnsureMigrationsTable() {
+    auto r = db_->Write([&](Connection& c) -> Status {
+        if (auto l = LockMigrations(c); !l) return l;
+        c.Exec(sql::MigrationSql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+            "applied_at INTEGER NOT NULL)",
+            c.dialect()));
+        return Ok();
+    });
+    if (!r) throw std::runtime_error("cannot create the schema_migrations table: " + r.error().detail);
+}
+
+int SqlStore::SchemaVersion() {
     return db_->Read([](Connection& c) -> int {
         Statement s(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
         auto row = s.Step();
-        return row && *row ? static_cast<int>(s.Int(0)) : 0;
+        if (!row) throw std::runtime_error("cannot read the schema version: " + row.error().detail);
+        return *row ? static_cast<int>(s.Int(0)) : 0;
     });
 }
 
-int SqliteStore::Migrate() {
+int SqlStore::Migrate() {
     int applied = 0;
-    for (const auto& m : sqlite::Migrations()) {
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    for (const auto& m : sql::Migrations()) {
         auto r = db_->Write([&](Connection& c) -> Result<bool> {
+            if (auto l = LockMigrations(c); !l) return std::move(l).error();
             Statement check(c, "SELECT 1 FROM schema_migrations WHERE version = ?");
             check.Bind(m.version);
             auto row = check.Step();
             if (!row) return std::move(row).error();
             if (*row) return false;
-            c.Exec(m.sql);
-            Statement rec(c,
-                          "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, "
-                          "CAST(strftime('%s','now') AS INTEGER) * 1000000)");
-            rec.Bind(m.version).Bind(m.description);
+            c.Exec(sql::MigrationSql(m.sql, c.dialect()));
+            Statement rec(c, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)");
+            rec.Bind(m.version).Bind(m.description).Bind(now);
             if (auto ins = rec.Run(); !ins) return std::move(ins).error();
             return true;
         });
@@ -154,12 +181,12 @@ int SqliteStore::Migrate() {
     return applied;
 }
 
-Status SqliteStore::Ping() {
+Status SqlStore::Ping() {
     // Ready when every migration this binary knows is applied (versions need not be contiguous).
-    const auto known = static_cast<std::int64_t>(sqlite::Migrations().size());
+    const auto known = static_cast<std::int64_t>(sql::Migrations().size());
     return db_->Read([&](Connection& c) -> Status {
         Statement s(c, "SELECT COUNT(*) FROM schema_migrations WHERE version <= ?");
-        s.Bind(sqlite::LatestVersion());
+        s.Bind(sql::LatestVersion());
         auto row = s.Step();
         if (!row) return std::move(row).error();
         if (!*row || s.Int(0) != known) return Error::Unavailable("schema migrations are not applied");
@@ -167,7 +194,7 @@ Status SqliteStore::Ping() {
     });
 }
 
-Result<Partner> SqliteStore::CreatePartner(const Partner& p) {
+Result<Partner> SqlStore::CreatePartner(const Partner& p) {
     return db_->Write([&](Connection& c) -> Result<Partner> {
         Statement s(c,
                     "INSERT INTO partners (guid, name, rate_limit, queue_cap, concurrency, created_at, updated_at) "
@@ -181,7 +208,7 @@ Result<Partner> SqliteStore::CreatePartner(const Partner& p) {
     });
 }
 
-Result<Partner> SqliteStore::UpdatePartnerLimits(PartnerId app_id, const PartnerLimits& limits, Micros now) {
+Result<Partner> SqlStore::UpdatePartnerLimits(PartnerId app_id, const PartnerLimits& limits, Micros now) {
     return db_->Write([&](Connection& c) -> Result<Partner> {
         Statement s(c,
                     "UPDATE partners SET rate_limit = ?, queue_cap = ?, concurrency = ?, updated_at = ? "
@@ -195,7 +222,7 @@ Result<Partner> SqliteStore::UpdatePartnerLimits(PartnerId app_id, const Partner
     });
 }
 
-Result<Partner> SqliteStore::GetPartner(PartnerId app_id) {
+Result<Partner> SqlStore::GetPartner(PartnerId app_id) {
     return db_->Read([&](Connection& c) {
         return QueryOne<Partner>(
             c, std::string(kPartnerColumns) + "WHERE app_id = ?", [&](Statement& s) { s.Bind(app_id); }, ReadPartner,
@@ -203,14 +230,14 @@ Result<Partner> SqliteStore::GetPartner(PartnerId app_id) {
     });
 }
 
-Result<std::vector<Partner>> SqliteStore::ListPartners() {
+Result<std::vector<Partner>> SqlStore::ListPartners() {
     return db_->Read([&](Connection& c) {
         return QueryAll<Partner>(
             c, std::string(kPartnerColumns) + "ORDER BY app_id", [](Statement&) {}, ReadPartner);
     });
 }
 
-Result<ApiKey> SqliteStore::AddApiKey(const ApiKey& key) {
+Result<ApiKey> SqlStore::AddApiKey(const ApiKey& key) {
     return db_->Write([&](Connection& c) -> Result<ApiKey> {
         Statement s(c, "INSERT INTO api_keys (app_id, prefix, hash, created_at) VALUES (?, ?, ?, ?)");
         s.Bind(key.app_id).Bind(key.prefix).Bind(key.hash_hex).Bind(key.created_at);
@@ -221,7 +248,7 @@ Result<ApiKey> SqliteStore::AddApiKey(const ApiKey& key) {
     });
 }
 
-Status SqliteStore::RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) {
+Status SqlStore::RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) {
     return db_->Write([&](Connection& c) -> Status {
         Statement s(c, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE app_id = ? AND id = ?");
         s.Bind(now).Bind(app_id).Bind(key_id);
@@ -231,7 +258,7 @@ Status SqliteStore::RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros n
     });
 }
 
-Result<std::vector<ApiKey>> SqliteStore::ListApiKeys(PartnerId app_id) {
+Result<std::vector<ApiKey>> SqlStore::ListApiKeys(PartnerId app_id) {
     return db_->Read([&](Connection& c) {
         return QueryAll<ApiKey>(
             c, "SELECT id, app_id, prefix, hash, created_at, revoked_at FROM api_keys WHERE app_id = ? ORDER BY id",
@@ -239,8 +266,8 @@ Result<std::vector<ApiKey>> SqliteStore::ListApiKeys(PartnerId app_id) {
     });
 }
 
-Result<PartnerCredentials> SqliteStore::GetPartnerCredentials(PartnerId app_id,
-                                                              std::optional<std::string_view> account_key) {
+Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
+                                                           std::optional<std::string_view> account_key) {
     // The hot path of every API call: one read transaction, one statement for the partner and its keys.
     return db_->ReadSnapshot([&](Connection& c) -> Result<PartnerCredentials> {
         Statement s(c,
@@ -271,7 +298,7 @@ Result<PartnerCredentials> SqliteStore::GetPartnerCredentials(PartnerId app_id,
     });
 }
 
-Result<Account> SqliteStore::CreateAccount(const Account& a, const std::optional<User>& first_user) {
+Result<Account> SqlStore::CreateAccount(const Account& a, const std::optional<User>& first_user) {
     return db_->Write([&](Connection& c) -> Result<Account> {
         Statement s(c,
                     "INSERT INTO accounts (partner_id, guid, externalid, name, expired, expired_at, created_at, "
@@ -292,29 +319,36 @@ Result<Account> SqliteStore::CreateAccount(const Account& a, const std::optional
     });
 }
 
-Result<Account> SqliteStore::FindAccount(PartnerId partner, std::string_view key) {
+Result<Account> SqlStore::FindAccount(PartnerId partner, std::string_view key) {
     return db_->Read([&](Connection& c) { return FindAccountOn(c, partner, key); });
 }
 
-Result<Page<Account>> SqliteStore::ListAccounts(PartnerId partner, const AccountFilter& filter,
-                                                const PageRequest& page) {
-    // Optional filters as "(? IS NULL OR ...)" keep one prepared statement for every combination.
+Result<Page<Account>> SqlStore::ListAccounts(PartnerId partner, const AccountFilter& filter, const PageRequest& page) {
+    // Optional filters as "(... OR ? IS NULL)" keep one prepared statement for every combination (the typed
+    // use first: PostgreSQL takes a parameter's type from its first use).
     static constexpr const char* kWhere =
-        "WHERE partner_id = ?1 AND (?2 IS NULL OR externalid = ?2) "
-        "AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) ";
+        "WHERE partner_id = ?1 AND (externalid = ?2 OR ?2 IS NULL) "
+        "AND (instr(lower(name), lower(?3)) > 0 OR ?3 IS NULL) ";
+    // PostgreSQL spells instr() strpos(); everything else is shared.
+    static const std::string kWherePg = [] {
+        std::string w = kWhere;
+        w.replace(w.find("instr("), 6, "strpos(");
+        return w;
+    }();
     return db_->Read([&](Connection& c) -> Result<Page<Account>> {
+        const std::string where = c.dialect() == sql::Dialect::kPostgres ? kWherePg : kWhere;
         auto bind = [&](Statement& s) { s.Bind(partner).Bind(filter.externalid).Bind(filter.search); };
-        auto total = Count(c, std::string("SELECT COUNT(*) FROM accounts ") + kWhere, bind);
+        auto total = Count(c, "SELECT COUNT(*) FROM accounts " + where, bind);
         if (!total) return std::move(total).error();
         auto items = QueryAll<Account>(
-            c, std::string(kAccountColumns) + kWhere + "ORDER BY id LIMIT ?4 OFFSET ?5",
+            c, kAccountColumns + where + "ORDER BY id LIMIT ?4 OFFSET ?5",
             [&](Statement& s) { bind(s), s.Bind(page.limit).Bind(page.offset); }, ReadAccount);
         if (!items) return std::move(items).error();
         return Page<Account>{std::move(*items), *total};
     });
 }
 
-Result<Account> SqliteStore::UpdateAccount(PartnerId partner, std::int64_t account_id, const AccountPatch& patch) {
+Result<Account> SqlStore::UpdateAccount(PartnerId partner, std::int64_t account_id, const AccountPatch& patch) {
     return db_->Write([&](Connection& c) -> Result<Account> {
         // expired_at records when the account was expired; re-activating clears it.
         Statement s(c,
@@ -339,7 +373,7 @@ Result<Account> SqliteStore::UpdateAccount(PartnerId partner, std::int64_t accou
     });
 }
 
-Status SqliteStore::DeleteAccount(PartnerId partner, std::int64_t account_id) {
+Status SqlStore::DeleteAccount(PartnerId partner, std::int64_t account_id) {
     return db_->Write([&](Connection& c) -> Status {
         Statement s(c, "DELETE FROM accounts WHERE partner_id = ? AND id = ?");
         s.Bind(partner).Bind(account_id);
@@ -349,7 +383,7 @@ Status SqliteStore::DeleteAccount(PartnerId partner, std::int64_t account_id) {
     });
 }
 
-Result<User> SqliteStore::CreateUser(PartnerId partner, const User& user) {
+Result<User> SqlStore::CreateUser(PartnerId partner, const User& user) {
     return db_->Write([&](Connection& c) -> Result<User> {
         auto owner = Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
                            [&](Statement& s) { s.Bind(partner).Bind(user.account_id); });
@@ -359,11 +393,11 @@ Result<User> SqliteStore::CreateUser(PartnerId partner, const User& user) {
     });
 }
 
-Result<User> SqliteStore::FindUser(PartnerId partner, std::int64_t account_id, std::string_view key) {
+Result<User> SqlStore::FindUser(PartnerId partner, std::int64_t account_id, std::string_view key) {
     return db_->Read([&](Connection& c) { return FindUserOn(c, partner, account_id, key); });
 }
 
-Result<Page<User>> SqliteStore::ListUsers(PartnerId partner, std::int64_t account_id, const PageRequest& page) {
+Result<Page<User>> SqlStore::ListUsers(PartnerId partner, std::int64_t account_id, const PageRequest& page) {
     return db_->Read([&](Connection& c) -> Result<Page<User>> {
         auto bind = [&](Statement& s) { s.Bind(partner).Bind(account_id); };
         auto total =
@@ -380,8 +414,8 @@ Result<Page<User>> SqliteStore::ListUsers(PartnerId partner, std::int64_t accoun
     });
 }
 
-Result<User> SqliteStore::UpdateUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id,
-                                     const UserPatch& patch) {
+Result<User> SqlStore::UpdateUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id,
+                                  const UserPatch& patch) {
     return db_->Write([&](Connection& c) -> Result<User> {
         auto current = GetUserById(c, partner, account_id, user_id);
         if (!current) return current;
@@ -399,7 +433,7 @@ Result<User> SqliteStore::UpdateUser(PartnerId partner, std::int64_t account_id,
     });
 }
 
-Status SqliteStore::DeleteUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id) {
+Status SqlStore::DeleteUser(PartnerId partner, std::int64_t account_id, std::int64_t user_id) {
     return db_->Write([&](Connection& c) -> Status {
         Statement s(c,
                     "DELETE FROM users WHERE id = ? AND account_id = ? AND account_id IN "
@@ -411,14 +445,14 @@ Status SqliteStore::DeleteUser(PartnerId partner, std::int64_t account_id, std::
     });
 }
 
-Result<std::string> SqliteStore::ServerSecret(std::string_view name, std::string_view fresh, Micros now) {
+Result<std::string> SqlStore::ServerSecret(std::string_view name, std::string_view fresh, Micros now) {
     return db_->Write([&](Connection& c) -> Result<std::string> {
         Statement insert(c,
                          "INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?) "
                          "ON CONFLICT (name) DO NOTHING");
         insert.Bind(name).Bind(fresh).Bind(now);
         if (auto r = insert.Run(); !r) return std::move(r).error();
-        return sqlite::QueryOne<std::string>(
+        return sql::QueryOne<std::string>(
             c, "SELECT value FROM server_secrets WHERE name = ?", [&](Statement& s) { s.Bind(name); },
             [](const Statement& s) { return s.Text(0); }, "Server secret");
     });

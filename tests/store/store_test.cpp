@@ -1,17 +1,17 @@
-#include "store/sqlite/sqlite_store.h"
-
 #include <gtest/gtest.h>
 
 #include "core/ids.h"
-#include "support/temp_dir.h"
+#include "store/sql/migrations.h"
+#include "store_backends.h"
 
 namespace weft {
 namespace {
 
-class SqliteStoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<testing::Backend> {
   protected:
     void SetUp() override {
-        store_ = std::make_unique<SqliteStore>(dir_.File("weft.db"), 2, true);
+        WEFT_REQUIRE_BACKEND(backend_);
+        store_ = backend_.Open(2, true);
         a_ = MakePartner("A");
         b_ = MakePartner("B");
     }
@@ -38,13 +38,13 @@ class SqliteStoreTest : public ::testing::Test {
         return r.ok() ? *r : Account{};
     }
 
-    testing::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    testing::TestBackend backend_{GetParam()};
+    std::unique_ptr<SqlStore> store_;
     Micros now_ = 1'795'851'521'000'000;
     PartnerId a_ = 0, b_ = 0;
 };
 
-TEST_F(SqliteStoreTest, FindsAccountByGuidAndByExternalid) {
+TEST_P(StoreTest, FindsAccountByGuidAndByExternalid) {
     const Account acc = MakeAccount(a_, "cust-1");
     auto by_guid = store_->FindAccount(a_, acc.guid);
     ASSERT_TRUE(by_guid.ok());
@@ -54,7 +54,7 @@ TEST_F(SqliteStoreTest, FindsAccountByGuidAndByExternalid) {
     EXPECT_EQ(by_ext->guid, acc.guid);
 }
 
-TEST_F(SqliteStoreTest, AnotherPartnersAccountIsNotFound) {
+TEST_P(StoreTest, AnotherPartnersAccountIsNotFound) {
     const Account acc = MakeAccount(a_, "cust-1");
     EXPECT_EQ(store_->FindAccount(b_, acc.guid).error().code, ErrorCode::kNotFound);
     EXPECT_EQ(store_->FindAccount(b_, "cust-1").error().code, ErrorCode::kNotFound);
@@ -70,7 +70,7 @@ TEST_F(SqliteStoreTest, AnotherPartnersAccountIsNotFound) {
     EXPECT_EQ(store_->FindAccount(a_, acc.guid)->name, "Acme");
 }
 
-TEST_F(SqliteStoreTest, ExternalidIsUniquePerPartnerOnly) {
+TEST_P(StoreTest, ExternalidIsUniquePerPartnerOnly) {
     MakeAccount(a_, "same");
     Account dup;
     dup.partner_id = a_;
@@ -83,7 +83,7 @@ TEST_F(SqliteStoreTest, ExternalidIsUniquePerPartnerOnly) {
     MakeAccount(b_, "same");
 }
 
-TEST_F(SqliteStoreTest, ListPagesAndFilters) {
+TEST_P(StoreTest, ListPagesAndFilters) {
     for (int i = 0; i < 25; ++i) MakeAccount(a_, "c" + std::to_string(i), i % 5 == 0 ? "Big Corp" : "small shop");
     auto page = store_->ListAccounts(a_, {}, {10, 10});
     ASSERT_TRUE(page.ok());
@@ -101,7 +101,7 @@ TEST_F(SqliteStoreTest, ListPagesAndFilters) {
     EXPECT_TRUE(store_->ListAccounts(a_, {}, {100, 100})->items.empty());
 }
 
-TEST_F(SqliteStoreTest, ExpireAndReactivate) {
+TEST_P(StoreTest, ExpireAndReactivate) {
     const Account acc = MakeAccount(a_, "e");
     AccountPatch expire;
     expire.expired = true;
@@ -121,7 +121,7 @@ TEST_F(SqliteStoreTest, ExpireAndReactivate) {
     EXPECT_FALSE(revived->expired_at.has_value());
 }
 
-TEST_F(SqliteStoreTest, DeleteCascadesToUsersAndFreesTheExternalid) {
+TEST_P(StoreTest, DeleteCascadesToUsersAndFreesTheExternalid) {
     const Account acc = MakeAccount(a_, "gone");
     User u;
     u.account_id = acc.id;
@@ -134,7 +134,7 @@ TEST_F(SqliteStoreTest, DeleteCascadesToUsersAndFreesTheExternalid) {
     MakeAccount(a_, "gone");
 }
 
-TEST_F(SqliteStoreTest, RevokedKeysAreNotCredentials) {
+TEST_P(StoreTest, RevokedKeysAreNotCredentials) {
     ApiKey k1{0, a_, "aaaaaa", "hash1", now_, std::nullopt};
     ApiKey k2{0, a_, "bbbbbb", "hash2", now_, std::nullopt};
     auto s1 = store_->AddApiKey(k1);
@@ -146,7 +146,7 @@ TEST_F(SqliteStoreTest, RevokedKeysAreNotCredentials) {
     EXPECT_EQ(store_->RevokeApiKey(b_, s1->id, now_).error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, CredentialsCarryTheAddressedAccountOfThatPartnerOnly) {
+TEST_P(StoreTest, CredentialsCarryTheAddressedAccountOfThatPartnerOnly) {
     const Account acc = MakeAccount(a_, "mine");
     auto own = store_->GetPartnerCredentials(a_, std::string_view("mine"));
     ASSERT_TRUE(own.ok());
@@ -160,28 +160,34 @@ TEST_F(SqliteStoreTest, CredentialsCarryTheAddressedAccountOfThatPartnerOnly) {
     EXPECT_EQ(store_->GetPartnerCredentials(999, std::nullopt).error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, ReopeningAppliesNothingTwiceAndPingIsReady) {
+TEST_P(StoreTest, ReopeningAppliesNothingTwiceAndPingIsReady) {
     EXPECT_TRUE(store_->Ping().ok());
     MakeAccount(a_, "kept");
     store_.reset();
-    store_ = std::make_unique<SqliteStore>(dir_.File("weft.db"), 1, true);
+    store_ = backend_.Open(1, true);
     EXPECT_EQ(store_->Migrate(), 0);
     EXPECT_TRUE(store_->FindAccount(a_, "kept").ok());
 }
 
-TEST_F(SqliteStoreTest, RefusesASchemaNewerThanTheBinary) {
-    store_.reset();
-    {
-        sqlite::Connection c(dir_.File("weft.db"), false);
+TEST_P(StoreTest, RefusesASchemaNewerThanTheBinary) {
+    auto w = store_->database().Write([](sql::Connection& c) -> Status {
         c.Exec("INSERT INTO schema_migrations (version, description, applied_at) VALUES (9999, 'future', 0)");
-    }
-    EXPECT_THROW(SqliteStore(dir_.File("weft.db"), 1, true), std::runtime_error);
+        return Ok();
+    });
+    ASSERT_TRUE(w.ok());
+    store_.reset();
+    EXPECT_THROW(backend_.Open(1, true), std::runtime_error);
 }
 
-TEST_F(SqliteStoreTest, UnmigratedDatabaseIsNotReady) {
-    SqliteStore fresh(dir_.File("fresh.db"), 1, false);
-    EXPECT_FALSE(fresh.Ping().ok());
+TEST_P(StoreTest, UnmigratedDatabaseIsNotReady) {
+    auto fresh = backend_.Open(1, false, "fresh");
+    EXPECT_FALSE(fresh->Ping().ok());
+    EXPECT_EQ(fresh->Migrate(), static_cast<int>(sql::Migrations().size()));
+    EXPECT_TRUE(fresh->Ping().ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace weft

@@ -6,9 +6,9 @@
 
 #include "core/ids.h"
 #include "core/result.h"
-#include "store/sqlite/sqlite_db.h"
+#include "store/sql/sql_db.h"
 
-namespace weft::sqlite {
+namespace weft::sql {
 
 // Runs a query expected to yield at most one row, read with `read`; not found when there is none.
 template <typename T, typename Bind, typename ReadFn>
@@ -65,4 +65,4 @@ inline Error ConflictOr(Error e, const char* message) {
     return e;
 }
 
-}  // namespace weft::sqlite
+}  // namespace weft::sql

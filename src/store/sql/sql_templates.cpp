@@ -1,12 +1,12 @@
 // SqliteStore: templates, their versions and bundle members; automations installed from them.
-#include "store/sqlite/automation_rows.h"
-#include "store/sqlite/query.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql/automation_rows.h"
+#include "store/sql/query.h"
+#include "store/sql/sql_store.h"
 
 namespace weft {
 
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Connection;
+using sql::Statement;
 
 namespace {
 
@@ -40,7 +40,7 @@ Template ReadTemplate(const Statement& s) {
 }
 
 Status LoadMemberGuids(Connection& c, Template& t) {
-    auto guids = sqlite::QueryAll<std::string>(
+    auto guids = sql::QueryAll<std::string>(
         c,
         "SELECT t.guid FROM template_bundle_members m JOIN templates t ON t.id = m.member_id "
         "WHERE m.bundle_id = ? ORDER BY m.ordinal",
@@ -51,7 +51,7 @@ Status LoadMemberGuids(Connection& c, Template& t) {
 }
 
 Result<Template> GetLatest(Connection& c, PartnerId partner, std::int64_t id) {
-    auto t = sqlite::QueryOne<Template>(
+    auto t = sql::QueryOne<Template>(
         c, std::string(kColumns) + "AND v.version = t.version WHERE t.partner_id = ? AND t.id = ?",
         [&](Statement& s) { s.Bind(partner).Bind(id); }, ReadTemplate, "Template");
     if (!t) return t;
@@ -96,8 +96,8 @@ Status InsertVersion(Connection& c, const Template& t) {
 Result<std::string> FreeName(Connection& c, std::int64_t account_id, const std::string& name) {
     for (int n = 1; n <= 1000; ++n) {
         std::string candidate = n == 1 ? name : name + " (" + std::to_string(n) + ")";
-        auto taken = sqlite::Count(c, "SELECT COUNT(*) FROM automations WHERE account_id = ? AND name = ?",
-                                   [&](Statement& s) { s.Bind(account_id).Bind(candidate); });
+        auto taken = sql::Count(c, "SELECT COUNT(*) FROM automations WHERE account_id = ? AND name = ?",
+                                [&](Statement& s) { s.Bind(account_id).Bind(candidate); });
         if (!taken) return std::move(taken).error();
         if (*taken == 0) return candidate;
     }
@@ -106,7 +106,7 @@ Result<std::string> FreeName(Connection& c, std::int64_t account_id, const std::
 
 }  // namespace
 
-Result<Template> SqliteStore::CreateTemplate(const Template& tpl) {
+Result<Template> SqlStore::CreateTemplate(const Template& tpl) {
     return db_->Write([&](Connection& c) -> Result<Template> {
         Statement s(c,
                     "INSERT INTO templates (partner_id, guid, name, short_description, description, icon, icon2, "
@@ -125,11 +125,10 @@ Result<Template> SqliteStore::CreateTemplate(const Template& tpl) {
     });
 }
 
-Result<Template> SqliteStore::FindTemplate(PartnerId partner, std::string_view guid,
-                                           std::optional<std::int64_t> version) {
+Result<Template> SqlStore::FindTemplate(PartnerId partner, std::string_view guid, std::optional<std::int64_t> version) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<Template> {
         const std::string which = version ? "AND v.version = ? " : "AND v.version = t.version ";
-        auto t = sqlite::QueryOne<Template>(
+        auto t = sql::QueryOne<Template>(
             c, std::string(kColumns) + which + "WHERE t.partner_id = ? AND t.guid = ?",
             [&](Statement& s) {
                 if (version) s.Bind(*version);
@@ -142,17 +141,17 @@ Result<Template> SqliteStore::FindTemplate(PartnerId partner, std::string_view g
     });
 }
 
-Result<Page<Template>> SqliteStore::ListTemplates(PartnerId partner, const std::optional<std::string>& status,
-                                                  const PageRequest& page) {
+Result<Page<Template>> SqlStore::ListTemplates(PartnerId partner, const std::optional<std::string>& status,
+                                               const PageRequest& page) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<Page<Template>> {
         const std::string where = status ? "WHERE t.partner_id = ? AND t.status = ? " : "WHERE t.partner_id = ? ";
         auto bind = [&](Statement& s) {
             s.Bind(partner);
             if (status) s.Bind(*status);
         };
-        auto total = sqlite::Count(c, "SELECT COUNT(*) FROM templates t " + where, bind);
+        auto total = sql::Count(c, "SELECT COUNT(*) FROM templates t " + where, bind);
         if (!total) return std::move(total).error();
-        auto items = sqlite::QueryAll<Template>(
+        auto items = sql::QueryAll<Template>(
             c, std::string(kColumns) + "AND v.version = t.version " + where + "ORDER BY t.id LIMIT ? OFFSET ?",
             [&](Statement& s) {
                 bind(s);
@@ -167,7 +166,7 @@ Result<Page<Template>> SqliteStore::ListTemplates(PartnerId partner, const std::
     });
 }
 
-Result<Template> SqliteStore::SaveTemplate(PartnerId partner, const Template& tpl, bool new_version) {
+Result<Template> SqlStore::SaveTemplate(PartnerId partner, const Template& tpl, bool new_version) {
     return db_->Write([&](Connection& c) -> Result<Template> {
         Statement s(c,
                     "UPDATE templates SET name = ?, short_description = ?, description = ?, icon = ?, icon2 = ?, "
@@ -188,7 +187,7 @@ Result<Template> SqliteStore::SaveTemplate(PartnerId partner, const Template& tp
     });
 }
 
-Status SqliteStore::DeleteTemplate(PartnerId partner, std::int64_t template_id) {
+Status SqlStore::DeleteTemplate(PartnerId partner, std::int64_t template_id) {
     return db_->Write([&](Connection& c) -> Status {
         Statement s(c, "DELETE FROM templates WHERE partner_id = ? AND id = ?");
         s.Bind(partner).Bind(template_id);
@@ -198,9 +197,9 @@ Status SqliteStore::DeleteTemplate(PartnerId partner, std::int64_t template_id) 
     });
 }
 
-Result<std::vector<Template>> SqliteStore::ListTemplateMembers(PartnerId partner, std::int64_t template_id) {
+Result<std::vector<Template>> SqlStore::ListTemplateMembers(PartnerId partner, std::int64_t template_id) {
     return db_->ReadSnapshot([&](Connection& c) {
-        return sqlite::QueryAll<Template>(
+        return sql::QueryAll<Template>(
             c,
             std::string(kColumns) +
                 "AND v.version = t.version JOIN template_bundle_members m ON m.member_id = t.id "
@@ -209,11 +208,11 @@ Result<std::vector<Template>> SqliteStore::ListTemplateMembers(PartnerId partner
     });
 }
 
-Result<std::vector<Automation>> SqliteStore::CreateInstalledAutomations(PartnerId partner, const Automation& main,
-                                                                        const std::vector<Automation>& members) {
+Result<std::vector<Automation>> SqlStore::CreateInstalledAutomations(PartnerId partner, const Automation& main,
+                                                                     const std::vector<Automation>& members) {
     return db_->Write([&](Connection& c) -> Result<std::vector<Automation>> {
-        auto owner = sqlite::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
-                                   [&](Statement& s) { s.Bind(partner).Bind(main.account_id); });
+        auto owner = sql::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
+                                [&](Statement& s) { s.Bind(partner).Bind(main.account_id); });
         if (!owner) return std::move(owner).error();
         if (*owner == 0) return Error::NotFound("Account not found.");
         std::vector<Automation> out;
@@ -221,7 +220,7 @@ Result<std::vector<Automation>> SqliteStore::CreateInstalledAutomations(PartnerI
             auto name = FreeName(c, b.account_id, b.name);
             if (!name) return std::move(name).error();
             b.name = std::move(*name);
-            auto id = sqlite::InsertAutomation(c, b);
+            auto id = sql::InsertAutomation(c, b);
             if (!id) return std::move(id).error();
             b.id = *id;
             out.push_back(std::move(b));
@@ -237,27 +236,25 @@ Result<std::vector<Automation>> SqliteStore::CreateInstalledAutomations(PartnerI
     });
 }
 
-Result<std::vector<Automation>> SqliteStore::ListBundleMembers(PartnerId partner, std::int64_t account_id,
-                                                               std::int64_t bundle_automation_id) {
+Result<std::vector<Automation>> SqlStore::ListBundleMembers(PartnerId partner, std::int64_t account_id,
+                                                            std::int64_t bundle_automation_id) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryAll<Automation>(
+        return sql::QueryAll<Automation>(
             c,
-            sqlite::AutomationSelect() +
-                "WHERE a.partner_id = ? AND b.account_id = ? AND b.bundle_id = ? ORDER BY b.id",
-            [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(bundle_automation_id); },
-            sqlite::ReadAutomationRow);
+            sql::AutomationSelect() + "WHERE a.partner_id = ? AND b.account_id = ? AND b.bundle_id = ? ORDER BY b.id",
+            [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(bundle_automation_id); }, sql::ReadAutomationRow);
     });
 }
 
-Result<std::vector<Automation>> SqliteStore::FindTemplateInstances(PartnerId partner, std::int64_t account_id,
-                                                                   std::string_view template_guid) {
+Result<std::vector<Automation>> SqlStore::FindTemplateInstances(PartnerId partner, std::int64_t account_id,
+                                                                std::string_view template_guid) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryAll<Automation>(
+        return sql::QueryAll<Automation>(
             c,
-            sqlite::AutomationSelect() +
+            sql::AutomationSelect() +
                 "WHERE a.partner_id = ? AND b.account_id = ? AND b.template_guid = ? AND b.bundle_id IS NULL "
                 "ORDER BY b.id",
-            [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(template_guid); }, sqlite::ReadAutomationRow);
+            [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(template_guid); }, sql::ReadAutomationRow);
     });
 }
 

@@ -1,18 +1,18 @@
 #include <gtest/gtest.h>
 
 #include "core/ids.h"
-#include "store/sqlite/sqlite_store.h"
-#include "support/temp_dir.h"
+#include "store_backends.h"
 
 namespace weft {
 namespace {
 
 // The durable queue: cap checked in the creating transaction, claims respecting per-account concurrency in
 // FIFO order, leases and the reaper.
-class QueueTest : public ::testing::Test {
+class QueueTest : public ::testing::TestWithParam<testing::Backend> {
   protected:
     void SetUp() override {
-        store_ = std::make_unique<SqliteStore>(dir_.File("weft.db"), 2, true);
+        WEFT_REQUIRE_BACKEND(backend_);
+        store_ = backend_.Open(2, true);
         Partner p;
         p.guid = NewGuid(now_);
         p.name = "P";
@@ -54,14 +54,14 @@ class QueueTest : public ::testing::Test {
         return store_->EnqueueRun(partner_, r, cap, now_ - 1000);
     }
 
-    testing::TempDir dir_;
-    std::unique_ptr<SqliteStore> store_;
+    testing::TestBackend backend_{GetParam()};
+    std::unique_ptr<SqlStore> store_;
     Micros now_ = 1'795'851'521'000'000;
     PartnerId partner_ = 0;
     std::int64_t account_ = 0, other_account_ = 0, automation_ = 0, other_automation_ = 0;
 };
 
-TEST_F(QueueTest, CapRefusesTheNextRunAndCreatesNothing) {
+TEST_P(QueueTest, CapRefusesTheNextRunAndCreatesNothing) {
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(Enqueue(account_, automation_).ok());
     auto refused = Enqueue(account_, automation_);
     ASSERT_FALSE(refused.ok());
@@ -70,7 +70,7 @@ TEST_F(QueueTest, CapRefusesTheNextRunAndCreatesNothing) {
     EXPECT_TRUE(Enqueue(other_account_, other_automation_).ok());  // the cap is per account
 }
 
-TEST_F(QueueTest, ClaimsRespectConcurrencyInFifoOrder) {
+TEST_P(QueueTest, ClaimsRespectConcurrencyInFifoOrder) {
     std::vector<std::string> order;
     for (int i = 0; i < 3; ++i) order.push_back(Enqueue(account_, automation_)->guid);
     const std::string other = Enqueue(other_account_, other_automation_)->guid;
@@ -89,7 +89,7 @@ TEST_F(QueueTest, ClaimsRespectConcurrencyInFifoOrder) {
     EXPECT_EQ((*next)[0].run.guid, order[2]);
 }
 
-TEST_F(QueueTest, IdempotencyKeyReturnsTheFirstRun) {
+TEST_P(QueueTest, IdempotencyKeyReturnsTheFirstRun) {
     auto first = Enqueue(account_, automation_, 3, "k1");
     auto again = Enqueue(account_, automation_, 3, "k1");
     ASSERT_TRUE(again.ok());
@@ -97,7 +97,7 @@ TEST_F(QueueTest, IdempotencyKeyReturnsTheFirstRun) {
     EXPECT_EQ(store_->ListRuns(partner_, automation_, {}, {0, 100})->total, 1);
 }
 
-TEST_F(QueueTest, LapsedLeasesRequeueThenFailAfterMaxAttempts) {
+TEST_P(QueueTest, LapsedLeasesRequeueThenFailAfterMaxAttempts) {
     auto run = Enqueue(account_, automation_);
     for (int attempt = 1; attempt <= 3; ++attempt) {
         auto claimed = store_->ClaimRuns("w", 1, now_, now_ + 10);
@@ -111,14 +111,14 @@ TEST_F(QueueTest, LapsedLeasesRequeueThenFailAfterMaxAttempts) {
     EXPECT_NE(lost->error->find("worker lost"), std::string::npos);
 }
 
-TEST_F(QueueTest, RenewedLeasesAreNotReaped) {
+TEST_P(QueueTest, RenewedLeasesAreNotReaped) {
     ASSERT_TRUE(Enqueue(account_, automation_).ok());
     auto claimed = store_->ClaimRuns("w", 1, now_, now_ + 10);
     ASSERT_TRUE(store_->RenewLeases("w", {(*claimed)[0].run.id}, now_ + 100).ok());
     EXPECT_EQ(*store_->ReapExpiredLeases(now_ + 50, 3), 0);
 }
 
-TEST_F(QueueTest, StopQueuedAtOnceRunningAtTheNextBoundary) {
+TEST_P(QueueTest, StopQueuedAtOnceRunningAtTheNextBoundary) {
     auto queued = Enqueue(account_, automation_);
     auto running = Enqueue(account_, automation_);
     ASSERT_EQ(store_->ClaimRuns("w", 1, now_, now_ + 10)->size(), 1u);  // claims `queued` (older)
@@ -130,7 +130,7 @@ TEST_F(QueueTest, StopQueuedAtOnceRunningAtTheNextBoundary) {
     EXPECT_EQ(store_->RequestRunStop(partner_ + 1, queued->id, now_).error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(QueueTest, ScheduleFiresOnceAndSkipsOverlap) {
+TEST_P(QueueTest, ScheduleFiresOnceAndSkipsOverlap) {
     Automation b = *store_->FindAutomation(partner_, account_, "x");
     b.run_mode = "scheduled";
     b.schedule_interval = 60;
@@ -153,7 +153,7 @@ TEST_F(QueueTest, ScheduleFiresOnceAndSkipsOverlap) {
     EXPECT_TRUE(store_->DueSchedules(now_ + 60'000'000, 10)->empty());
 }
 
-TEST_F(QueueTest, PruneDeletesOnlyEndedRunsPastTheWindowWithTheirLogs) {
+TEST_P(QueueTest, PruneDeletesOnlyEndedRunsPastTheWindowWithTheirLogs) {
     auto old_run = Enqueue(account_, automation_);
     auto young_run = Enqueue(account_, automation_);
     auto queued = Enqueue(account_, automation_);
@@ -173,7 +173,7 @@ TEST_F(QueueTest, PruneDeletesOnlyEndedRunsPastTheWindowWithTheirLogs) {
     EXPECT_EQ(*store_->PruneRuns(now_ + 5, 500), 0);
 }
 
-TEST_F(QueueTest, PruneWorksInBatches) {
+TEST_P(QueueTest, PruneWorksInBatches) {
     for (int i = 0; i < 3; ++i) {
         auto r = Enqueue(account_, automation_);
         ASSERT_TRUE(store_->RequestRunStop(partner_, r->id, now_).ok());  // queued -> stopped, ended now_
@@ -183,7 +183,7 @@ TEST_F(QueueTest, PruneWorksInBatches) {
     EXPECT_EQ(store_->ListRuns(partner_, automation_, {}, {0, 100})->total, 0);
 }
 
-TEST_F(QueueTest, ActiveRunsOfAnAccountAndTheEndOfADeletedRun) {
+TEST_P(QueueTest, ActiveRunsOfAnAccountAndTheEndOfADeletedRun) {
     auto running = Enqueue(account_, automation_);
     ASSERT_EQ(store_->ClaimRuns("w1", 1, now_, now_ + 30'000'000)->size(), 1u);
     auto queued = Enqueue(account_, automation_);
@@ -203,7 +203,7 @@ TEST_F(QueueTest, ActiveRunsOfAnAccountAndTheEndOfADeletedRun) {
     EXPECT_TRUE(*store_->StopRequested(running->id));
 }
 
-TEST_F(QueueTest, FinishingARunNoLongerRunningRecordsNothing) {
+TEST_P(QueueTest, FinishingARunNoLongerRunningRecordsNothing) {
     auto r = Enqueue(account_, automation_);
     auto finish = store_->FinishRun(r->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}});
     EXPECT_EQ(finish.error().code, ErrorCode::kConflict);
@@ -211,13 +211,13 @@ TEST_F(QueueTest, FinishingARunNoLongerRunningRecordsNothing) {
     EXPECT_TRUE(store_->ExportRun(r->guid)->logs.empty());
 }
 
-TEST_F(QueueTest, ServerSecretIsCreatedOnceAndThenKept) {
+TEST_P(QueueTest, ServerSecretIsCreatedOnceAndThenKept) {
     EXPECT_EQ(*store_->ServerSecret("links", "first", now_), "first");
     EXPECT_EQ(*store_->ServerSecret("links", "second", now_), "first");
     EXPECT_EQ(*store_->ServerSecret("other", "x", now_), "x");
 }
 
-TEST_F(QueueTest, ClaimRunTakesOneQueuedRunWhateverTheAccountRuns) {
+TEST_P(QueueTest, ClaimRunTakesOneQueuedRunWhateverTheAccountRuns) {
     for (int i = 0; i < 2; ++i) ASSERT_TRUE(Enqueue(account_, automation_).ok());
     ASSERT_EQ(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->size(), 2u);  // the account is at its limit
     auto sub = Enqueue(account_, automation_);
@@ -231,6 +231,9 @@ TEST_F(QueueTest, ClaimRunTakesOneQueuedRunWhateverTheAccountRuns) {
     EXPECT_EQ((*mine)->automation.id, automation_);
     EXPECT_FALSE(store_->ClaimRun(sub->id, "w3", now_, now_ + 30'000'000)->has_value());  // taken already
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, QueueTest, ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace weft

@@ -1,12 +1,12 @@
 // SqliteStore: the partner's own connectors and the datasources of accounts.
 #include "core/ids.h"
-#include "store/sqlite/query.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql/query.h"
+#include "store/sql/sql_store.h"
 
 namespace weft {
 
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Connection;
+using sql::Statement;
 
 namespace {
 
@@ -64,14 +64,14 @@ constexpr const char* kUsingDatasource =
 
 }  // namespace
 
-Result<StoredConnector> SqliteStore::CreateConnector(const StoredConnector& in) {
+Result<StoredConnector> SqlStore::CreateConnector(const StoredConnector& in) {
     return db_->Write([&](Connection& c) -> Result<StoredConnector> {
         Statement s(c,
                     "INSERT INTO connectors (partner_id, guid, connector_key, definition, is_partner_connector, "
                     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
         s.Bind(in.partner_id).Bind(in.guid).Bind(in.key).Bind(in.definition).Bind(in.is_partner_connector);
         s.Bind(in.created_at).Bind(in.updated_at);
-        if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateKey);
+        if (auto r = s.Run(); !r) return sql::ConflictOr(std::move(r).error(), kDuplicateKey);
         StoredConnector out = in;
         out.id = c.LastInsertId();
         if (out.is_partner_connector) {
@@ -81,20 +81,20 @@ Result<StoredConnector> SqliteStore::CreateConnector(const StoredConnector& in) 
     });
 }
 
-Result<StoredConnector> SqliteStore::FindConnector(PartnerId partner, std::string_view key) {
+Result<StoredConnector> SqlStore::FindConnector(PartnerId partner, std::string_view key) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryByGuidOr<StoredConnector>(
+        return sql::QueryByGuidOr<StoredConnector>(
             c, std::string(kConnectorColumns) + "WHERE partner_id = ? AND ", "guid", "connector_key", key,
             [&](Statement& s) { s.Bind(partner); }, ReadConnector, "Connector");
     });
 }
 
-Result<Page<StoredConnector>> SqliteStore::ListConnectors(PartnerId partner, const PageRequest& page) {
+Result<Page<StoredConnector>> SqlStore::ListConnectors(PartnerId partner, const PageRequest& page) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<Page<StoredConnector>> {
-        auto total = sqlite::Count(c, "SELECT COUNT(*) FROM connectors WHERE partner_id = ?",
-                                   [&](Statement& s) { s.Bind(partner); });
+        auto total = sql::Count(c, "SELECT COUNT(*) FROM connectors WHERE partner_id = ?",
+                                [&](Statement& s) { s.Bind(partner); });
         if (!total) return std::move(total).error();
-        auto items = sqlite::QueryAll<StoredConnector>(
+        auto items = sql::QueryAll<StoredConnector>(
             c, std::string(kConnectorColumns) + "WHERE partner_id = ? ORDER BY id LIMIT ? OFFSET ?",
             [&](Statement& s) { s.Bind(partner).Bind(page.limit).Bind(page.offset); }, ReadConnector);
         if (!items) return std::move(items).error();
@@ -102,9 +102,9 @@ Result<Page<StoredConnector>> SqliteStore::ListConnectors(PartnerId partner, con
     });
 }
 
-Result<std::optional<StoredConnector>> SqliteStore::FindPartnerConnector(PartnerId partner) {
+Result<std::optional<StoredConnector>> SqlStore::FindPartnerConnector(PartnerId partner) {
     return db_->Read([&](Connection& c) -> Result<std::optional<StoredConnector>> {
-        auto items = sqlite::QueryAll<StoredConnector>(
+        auto items = sql::QueryAll<StoredConnector>(
             c, std::string(kConnectorColumns) + "WHERE partner_id = ? AND is_partner_connector = 1 ORDER BY id",
             [&](Statement& s) { s.Bind(partner); }, ReadConnector);
         if (!items) return std::move(items).error();
@@ -113,31 +113,31 @@ Result<std::optional<StoredConnector>> SqliteStore::FindPartnerConnector(Partner
     });
 }
 
-Result<StoredConnector> SqliteStore::SaveConnector(PartnerId partner, const StoredConnector& in) {
+Result<StoredConnector> SqlStore::SaveConnector(PartnerId partner, const StoredConnector& in) {
     return db_->Write([&](Connection& c) -> Result<StoredConnector> {
         Statement s(c,
                     "UPDATE connectors SET connector_key = ?, definition = ?, is_partner_connector = ?, "
                     "updated_at = ? WHERE partner_id = ? AND id = ?");
         s.Bind(in.key).Bind(in.definition).Bind(in.is_partner_connector).Bind(in.updated_at);
         s.Bind(partner).Bind(in.id);
-        if (auto r = s.Run(); !r) return sqlite::ConflictOr(std::move(r).error(), kDuplicateKey);
+        if (auto r = s.Run(); !r) return sql::ConflictOr(std::move(r).error(), kDuplicateKey);
         if (c.Changes() == 0) return Error::NotFound("Connector not found.");
         if (in.is_partner_connector) {
             if (auto r = ClearPartnerConnectorFlag(c, partner, in.id); !r) return std::move(r).error();
         }
-        return sqlite::QueryOne<StoredConnector>(
+        return sql::QueryOne<StoredConnector>(
             c, std::string(kConnectorColumns) + "WHERE partner_id = ? AND id = ?",
             [&](Statement& st) { st.Bind(partner).Bind(in.id); }, ReadConnector, "Connector");
     });
 }
 
-Status SqliteStore::DeleteConnector(PartnerId partner, std::int64_t connector_id) {
+Status SqlStore::DeleteConnector(PartnerId partner, std::int64_t connector_id) {
     return db_->Write([&](Connection& c) -> Status {
-        auto used = sqlite::Count(c,
-                                  "SELECT COUNT(*) FROM datasources d JOIN accounts a ON a.id = d.account_id "
-                                  "JOIN connectors k ON k.guid = d.connector_guid "
-                                  "WHERE a.partner_id = ? AND k.partner_id = ? AND k.id = ?",
-                                  [&](Statement& s) { s.Bind(partner).Bind(partner).Bind(connector_id); });
+        auto used = sql::Count(c,
+                               "SELECT COUNT(*) FROM datasources d JOIN accounts a ON a.id = d.account_id "
+                               "JOIN connectors k ON k.guid = d.connector_guid "
+                               "WHERE a.partner_id = ? AND k.partner_id = ? AND k.id = ?",
+                               [&](Statement& s) { s.Bind(partner).Bind(partner).Bind(connector_id); });
         if (!used) return std::move(used).error();
         if (*used > 0) {
             return Error::Invalid("The connector is used by " + std::to_string(*used) +
@@ -151,10 +151,10 @@ Status SqliteStore::DeleteConnector(PartnerId partner, std::int64_t connector_id
     });
 }
 
-Result<Datasource> SqliteStore::CreateDatasource(PartnerId partner, const Datasource& d) {
+Result<Datasource> SqlStore::CreateDatasource(PartnerId partner, const Datasource& d) {
     return db_->Write([&](Connection& c) -> Result<Datasource> {
-        auto owner = sqlite::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
-                                   [&](Statement& s) { s.Bind(partner).Bind(d.account_id); });
+        auto owner = sql::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
+                                [&](Statement& s) { s.Bind(partner).Bind(d.account_id); });
         if (!owner) return std::move(owner).error();
         if (*owner == 0) return Error::NotFound("Account not found.");
         Statement s(c,
@@ -169,24 +169,24 @@ Result<Datasource> SqliteStore::CreateDatasource(PartnerId partner, const Dataso
     });
 }
 
-Result<Datasource> SqliteStore::FindDatasource(PartnerId partner, std::int64_t account_id, std::string_view guid) {
+Result<Datasource> SqlStore::FindDatasource(PartnerId partner, std::int64_t account_id, std::string_view guid) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryOne<Datasource>(
+        return sql::QueryOne<Datasource>(
             c, std::string(kDatasourceColumns) + "WHERE a.partner_id = ? AND d.account_id = ? AND d.guid = ?",
             [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(guid); }, ReadDatasource, "Datasource");
     });
 }
 
-Result<Page<Datasource>> SqliteStore::ListDatasources(PartnerId partner, std::int64_t account_id,
-                                                      const PageRequest& page) {
+Result<Page<Datasource>> SqlStore::ListDatasources(PartnerId partner, std::int64_t account_id,
+                                                   const PageRequest& page) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<Page<Datasource>> {
         auto bind = [&](Statement& s) { s.Bind(partner).Bind(account_id); };
-        auto total = sqlite::Count(c,
-                                   "SELECT COUNT(*) FROM datasources d JOIN accounts a ON a.id = d.account_id "
-                                   "WHERE a.partner_id = ? AND d.account_id = ?",
-                                   bind);
+        auto total = sql::Count(c,
+                                "SELECT COUNT(*) FROM datasources d JOIN accounts a ON a.id = d.account_id "
+                                "WHERE a.partner_id = ? AND d.account_id = ?",
+                                bind);
         if (!total) return std::move(total).error();
-        auto items = sqlite::QueryAll<Datasource>(
+        auto items = sql::QueryAll<Datasource>(
             c,
             std::string(kDatasourceColumns) +
                 "WHERE a.partner_id = ? AND d.account_id = ? ORDER BY d.id LIMIT ? "
@@ -197,10 +197,10 @@ Result<Page<Datasource>> SqliteStore::ListDatasources(PartnerId partner, std::in
     });
 }
 
-Result<std::vector<Datasource>> SqliteStore::FindDatasourcesOfConnector(PartnerId partner, std::int64_t account_id,
-                                                                        std::string_view connector_guid) {
+Result<std::vector<Datasource>> SqlStore::FindDatasourcesOfConnector(PartnerId partner, std::int64_t account_id,
+                                                                     std::string_view connector_guid) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryAll<Datasource>(
+        return sql::QueryAll<Datasource>(
             c,
             std::string(kDatasourceColumns) +
                 "WHERE a.partner_id = ? AND d.account_id = ? AND d.connector_guid = ? ORDER BY d.id",
@@ -208,9 +208,9 @@ Result<std::vector<Datasource>> SqliteStore::FindDatasourcesOfConnector(PartnerI
     });
 }
 
-Result<OwnedDatasource> SqliteStore::FindDatasourceAnywhere(std::string_view guid) {
+Result<OwnedDatasource> SqlStore::FindDatasourceAnywhere(std::string_view guid) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryOne<OwnedDatasource>(
+        return sql::QueryOne<OwnedDatasource>(
             c, std::string(kDatasourceColumns) + "WHERE d.guid = ?", [&](Statement& s) { s.Bind(guid); },
             [](const Statement& s) {
                 return OwnedDatasource{s.Int(11), ReadDatasource(s)};
@@ -219,7 +219,7 @@ Result<OwnedDatasource> SqliteStore::FindDatasourceAnywhere(std::string_view gui
     });
 }
 
-Result<Datasource> SqliteStore::SaveDatasource(PartnerId partner, const Datasource& d) {
+Result<Datasource> SqlStore::SaveDatasource(PartnerId partner, const Datasource& d) {
     return db_->Write([&](Connection& c) -> Result<Datasource> {
         Statement s(c,
                     "UPDATE datasources SET name = ?, params = ?, sealed = ?, is_connected = ?, redirect_url = ?, "
@@ -233,15 +233,15 @@ Result<Datasource> SqliteStore::SaveDatasource(PartnerId partner, const Datasour
     });
 }
 
-Status SqliteStore::DeleteDatasource(PartnerId partner, std::int64_t account_id, std::int64_t datasource_id) {
+Status SqlStore::DeleteDatasource(PartnerId partner, std::int64_t account_id, std::int64_t datasource_id) {
     return db_->Write([&](Connection& c) -> Status {
-        auto found = sqlite::QueryOne<Datasource>(
+        auto found = sql::QueryOne<Datasource>(
             c, std::string(kDatasourceColumns) + "WHERE a.partner_id = ? AND d.account_id = ? AND d.id = ?",
             [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(datasource_id); }, ReadDatasource, "Datasource");
         if (!found) return std::move(found).error();
         const std::string like = "%" + found->guid + "%";
-        auto used = sqlite::Count(c, std::string("SELECT COUNT(*) ") + kUsingDatasource,
-                                  [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(like).Bind(like); });
+        auto used = sql::Count(c, std::string("SELECT COUNT(*) ") + kUsingDatasource,
+                               [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(like).Bind(like); });
         if (!used) return std::move(used).error();
         if (*used > 0) {
             return Error{ErrorCode::kDatasourceInUse, "The datasource is used by an automation.", {}, {}};
@@ -252,11 +252,11 @@ Status SqliteStore::DeleteDatasource(PartnerId partner, std::int64_t account_id,
     });
 }
 
-Result<std::vector<Automation>> SqliteStore::AutomationsUsingDatasource(PartnerId partner, std::int64_t account_id,
-                                                                        std::string_view guid) {
+Result<std::vector<Automation>> SqlStore::AutomationsUsingDatasource(PartnerId partner, std::int64_t account_id,
+                                                                     std::string_view guid) {
     const std::string like = "%" + std::string(guid) + "%";
     auto ids = db_->Read([&](Connection& c) {
-        return sqlite::QueryAll<std::string>(
+        return sql::QueryAll<std::string>(
             c, std::string("SELECT b.guid ") + kUsingDatasource + " ORDER BY b.id",
             [&](Statement& s) { s.Bind(partner).Bind(account_id).Bind(like).Bind(like); },
             [](const Statement& s) { return s.Text(0); });
@@ -270,16 +270,16 @@ Result<std::vector<Automation>> SqliteStore::AutomationsUsingDatasource(PartnerI
     return out;
 }
 
-Result<std::vector<Datasource>> SqliteStore::ListSealedDatasources(std::int64_t after_id, int limit) {
+Result<std::vector<Datasource>> SqlStore::ListSealedDatasources(std::int64_t after_id, int limit) {
     return db_->Read([&](Connection& c) {
-        return sqlite::QueryAll<Datasource>(
+        return sql::QueryAll<Datasource>(
             c, std::string(kDatasourceColumns) + "WHERE d.id > ? AND d.sealed <> '' ORDER BY d.id LIMIT ?",
             [&](Statement& s) { s.Bind(after_id).Bind(limit); }, ReadDatasource);
     });
 }
 
-Status SqliteStore::ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
-                                     const std::string& new_sealed) {
+Status SqlStore::ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
+                                  const std::string& new_sealed) {
     return db_->Write([&](Connection& c) -> Status {
         // Only when unchanged since it was read: a concurrent token refresh wins and is re-sealed next pass.
         Statement s(c, "UPDATE datasources SET sealed = ? WHERE id = ? AND sealed = ?");

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/sql/sql_store.h"
+
+namespace weft {
+
+// True for postgres:// and postgresql:// URLs (and libpq's key=value connection strings starting "host=" or
+// "dbname=").
+bool IsPostgresUrl(const std::string& url);
+
+// Opens the store a --database URL names: empty means `default_sqlite_path`; sqlite:///path or sqlite:path
+// a SQLite file; postgres://... a PostgreSQL database. `connections` is the SQLite reader count or the
+// PostgreSQL pool size. Throws std::runtime_error with a clear message when it cannot.
+std::unique_ptr<SqlStore> OpenStore(const std::string& url, const std::string& default_sqlite_path, int connections,
+                                    bool migrate);
+
+}  // namespace weft

@@ -1,0 +1,195 @@
+// Processes sharing one PostgreSQL database: each "process" here is its own SqlStore with its own pool, as
+// two weft processes would have. The queue cap, per-account concurrency, rate-limit windows, the one
+// scheduler and run-finished notifications must hold across them.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "core/ids.h"
+#include "store/postgres/pg_coordination.h"
+#include "store/sql/migrations.h"
+#include "store_backends.h"
+
+namespace weft {
+namespace {
+
+class PgScaleOutTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        WEFT_REQUIRE_BACKEND(backend_);
+        one_ = backend_.Open(8, true);
+        two_ = backend_.Open(8, true);
+    }
+
+    PartnerId MakePartner(int queue_cap, int concurrency) {
+        Partner p;
+        p.guid = NewGuid(now_);
+        p.name = "P";
+        p.limits.queue_cap = queue_cap;
+        p.limits.concurrency = concurrency;
+        return one_->CreatePartner(p)->app_id;
+    }
+
+    std::pair<std::int64_t, std::int64_t> MakeAccountAndAutomation(PartnerId partner) {
+        Account a;
+        a.partner_id = partner;
+        a.guid = NewGuid(now_);
+        a.externalid = a.name = "acc";
+        const auto account = one_->CreateAccount(a, std::nullopt)->id;
+        Automation b;
+        b.account_id = account;
+        b.guid = NewGuid(now_);
+        b.name = "x";
+        b.definition = "{}";
+        b.execution_token = "t";
+        return {account, one_->CreateAutomation(partner, b)->id};
+    }
+
+    static Result<weft::Run> Enqueue(SqlStore& store, PartnerId partner, std::int64_t account, std::int64_t automation,
+                                     int cap, Micros now) {
+        weft::Run r;
+        r.account_id = account;
+        r.automation_id = automation;
+        r.guid = NewGuid(now);
+        r.created_at = r.updated_at = now;
+        return store.EnqueueRun(partner, r, cap, now - 1000);
+    }
+
+    testing::TestBackend backend_{testing::Backend::kPostgres};
+    std::unique_ptr<SqlStore> one_, two_;
+    Micros now_ = 1'795'851'521'000'000;
+};
+
+TEST_F(PgScaleOutTest, ProcessesStartingTogetherOnAFreshDatabaseApplyEachMigrationOnce) {
+    const std::string url = backend_.Url("fresh");
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&] {
+            try {
+                auto store = OpenStore(url, "", 2, true);
+                if (!store->Ping().ok()) ++failures;
+            } catch (const std::exception&) {
+                ++failures;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures, 0);
+    auto store = backend_.Open(1, false, "fresh");
+    EXPECT_EQ(store->SchemaVersion(), sql::LatestVersion());
+    EXPECT_EQ(store->Migrate(), 0);
+}
+
+TEST_F(PgScaleOutTest, ConcurrentSubmissionsToTwoProcessesStopExactlyAtTheQueueCap) {
+    const PartnerId partner = MakePartner(20, 5);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    std::atomic<int> accepted{0}, refused{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        SqlStore& store = t % 2 ? *two_ : *one_;
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 6; ++i) {
+                auto r = Enqueue(store, partner, account, automation, 20, now_ + t * 100 + i);
+                if (r) {
+                    ++accepted;
+                } else if (r.error().code == ErrorCode::kQueueFull) {
+                    ++refused;
+                } else {
+                    ++other;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(accepted, 20);
+    EXPECT_EQ(refused, 28);
+    EXPECT_EQ(other, 0);
+}
+
+TEST_F(PgScaleOutTest, ConcurrentClaimsOfTwoProcessesRespectTheAccountsConcurrency) {
+    const PartnerId partner = MakePartner(100, 3);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(Enqueue(*one_, partner, account, automation, 100, now_ + i).ok());
+    std::mutex mu;
+    std::vector<std::int64_t> claimed;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+        SqlStore& store = t % 2 ? *two_ : *one_;
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 5; ++i) {
+                auto r = store.ClaimRuns("w" + std::to_string(t), 2, now_, now_ + 30'000'000);
+                ASSERT_TRUE(r.ok()) << r.error().detail;
+                std::lock_guard lock(mu);
+                for (const auto& c : *r) claimed.push_back(c.run.id);
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(claimed.size(), 3u) << "three slots, each started once";
+    EXPECT_EQ(std::set<std::int64_t>(claimed.begin(), claimed.end()).size(), claimed.size());
+}
+
+TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {
+    pg::PgRateLimiter a(one_->database()), b(two_->database());
+    std::atomic<int> admitted{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 20; ++i) {
+                if ((t % 2 ? b : a).Admit("a:1", 50, now_ + i).allowed) ++admitted;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(admitted, 50);
+    const RateDecision refused = a.Admit("a:1", 50, now_ + 30'000'000);
+    EXPECT_FALSE(refused.allowed);
+    EXPECT_EQ(refused.retry_after, 30);
+    EXPECT_TRUE(b.Admit("a:1", 50, now_ + 60'000'000).allowed) << "the first admissions left the window";
+    EXPECT_TRUE(a.Admit("a:2", 50, now_).allowed) << "windows are per key";
+}
+
+TEST_F(PgScaleOutTest, OneLeaderAtATimeAndAnotherTakesOverWhenItGoes) {
+    const std::string url = backend_.Url();
+    auto first = std::make_unique<pg::LeaderLock>(url, 42, std::chrono::milliseconds(0));
+    pg::LeaderLock second(url, 42, std::chrono::milliseconds(0));
+    EXPECT_TRUE(first->Held());
+    EXPECT_FALSE(second.Held());
+    EXPECT_TRUE(first->Held());
+    first.reset();  // the process (its session) goes away
+    bool taken = false;
+    for (int i = 0; i < 50 && !taken; ++i) {
+        taken = second.Held();
+        if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(taken);
+}
+
+TEST_F(PgScaleOutTest, ARunFinishedByOneProcessIsHeardByAnother) {
+    const PartnerId partner = MakePartner(10, 1);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    const auto run = Enqueue(*one_, partner, account, automation, 10, now_);
+    ASSERT_TRUE(run.ok());
+    std::mutex mu;
+    std::condition_variable cv;
+    std::set<std::int64_t> heard;
+    pg::RunFinishedListener listener(
+        backend_.Url(),
+        [&](std::int64_t id) {
+            std::lock_guard lock(mu);
+            heard.insert(id);
+            cv.notify_all();
+        },
+        [] {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // LISTEN is in place
+    ASSERT_EQ(two_->ClaimRuns("w", 1, now_, now_ + 30'000'000)->size(), 1u);
+    ASSERT_TRUE(two_->FinishRun(run->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}}).ok());
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return heard.count(run->id) > 0; }));
+}
+
+}  // namespace
+}  // namespace weft
