@@ -271,6 +271,9 @@ int Serve(const cli::Settings& s, bool api) {
     scheduler.Stop();
     workers.Stop();
     http_client->Shutdown();
+    // A job's callback may still be running on the pools (a reaper pass, a run's step): let it end before the
+    // jobs are destroyed.
+    server.JoinPools();
     // Sync callers still waiting hold callbacks and timers of the server's event loop: drop them while it
     // exists.
     run_events.Clear();

@@ -160,7 +160,9 @@ struct Server::Impl {
 Server::Server(ServerOptions options, const Router& router, MetricsRegistry& metrics)
     : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
 
-Server::~Server() {
+Server::~Server() { JoinPools(); }
+
+void Server::JoinPools() {
     impl_->blocking.join();
     impl_->reads.join();
 }

@@ -43,6 +43,11 @@ class Server {
     // shutdown_timeout), closes idle connections and returns.
     void Run();
 
+    // After Run() returned and the jobs using runtime() were stopped: waits for every task already posted to the
+    // blocking and read pools to finish, so that nothing runs on them once this returns (the jobs' objects may
+    // then be destroyed). Later posts never run.
+    void JoinPools();
+
     // Timers and the blocking pool on this server's event loop, for the layers that must not see Asio.
     AsyncRuntime& runtime();
 

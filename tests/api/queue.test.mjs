@@ -119,8 +119,9 @@ describe('API.md §4 queue cap, concurrency and order', () => {
         const P = s.client(await s.createPartner({ name: 'conc-3', concurrency: 3, rateLimit: 100000 }));
         const acc = await createAccount(P);
         const a = await createAutomation(P, acc, defs.sleepN());
-        const runs = [];
-        for (let i = 0; i < 60; i++) runs.push(await runAsync(P, acc, a, { n: i, s: 0.05 }));
+        // Queued all at once, each sleeping 0.2 s: the drain takes about 4 s at 3 at a time, long enough to sample
+        // however slow the build (sequential submissions under ASan used to leave too little to sample).
+        const runs = await Promise.all(Array.from({ length: 60 }, (_, i) => runAsync(P, acc, a, { n: i, s: 0.2 })));
         let maxSeen = 0;
         let samples = 0;
         await until(async () => {
