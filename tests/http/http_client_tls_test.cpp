@@ -75,6 +75,14 @@ class TlsServer {
         std::lock_guard lock(mu_);
         return failed_handshakes_;
     }
+    // The server learns of a refused handshake a moment after the client gave up: waits (up to 10 s) until it has
+    // counted `n`, and returns its count.
+    int WaitForFailedHandshakes(int n) const {
+        for (int i = 0; i < 1000 && failed_handshakes() < n; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return failed_handshakes();
+    }
 
   private:
     using Response = bhttp::response<bhttp::string_body>;
@@ -226,7 +234,7 @@ TEST_F(HttpClientTlsTest, CertificateFromAnUntrustedAuthorityIsRefused) {
               std::string::npos)
         << r.error_message;
     EXPECT_TRUE(server.seen().empty());
-    EXPECT_EQ(server.failed_handshakes(), 1);
+    EXPECT_EQ(server.WaitForFailedHandshakes(1), 1);
 }
 
 TEST_F(HttpClientTlsTest, WithoutTheExtraCaOnlyTheSystemStoreIsTrusted) {
