@@ -7,6 +7,8 @@
 #                                              export WEFT_TEST_PG_DIR=...` (for eval)
 #   scripts/pg-test-cluster.sh stop DIR        stops and removes the cluster started in DIR
 # Run as root (CI), the server runs as the unprivileged `postgres` user. Needs Debian's postgresql-15.
+# WEFT_PG_DURABLE=1 keeps fsync and full_page_writes on (PostgreSQL's defaults), for benchmarks; the tests turn
+# them off because their data is thrown away.
 set -euo pipefail
 bin="${WEFT_PG_BIN:-/usr/lib/postgresql/15/bin}"
 if [[ ! -x "$bin/initdb" ]]; then
@@ -34,12 +36,13 @@ start() {
     [[ "$(id -u)" -eq 0 ]] && chown postgres: "$dir"
     as_server_user "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+    # fsync off: a test cluster's data is thrown away (weft's sessions still ask for synchronous commits).
+    local durability="-c fsync=off -c full_page_writes=off -c shared_buffers=64MB"
+    [[ "${WEFT_PG_DURABLE:-0}" == 1 ]] && durability="-c fsync=on -c full_page_writes=on -c shared_buffers=256MB"
     for _ in 1 2 3 4 5 6 7 8; do
         port="$(free_port)"
-        # fsync off: a test cluster's data is thrown away (weft's sessions still ask for synchronous commits).
         if as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off \
-                -c full_page_writes=off -c shared_buffers=64MB" >/dev/null; then
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $durability" >/dev/null; then
             echo "$port" >"$dir/port"
             echo "export WEFT_TEST_PG_URL=postgres://postgres@127.0.0.1:$port/postgres; export WEFT_TEST_PG_DIR=$dir"
             return 0
