@@ -12,6 +12,7 @@
 #include "cli/settings.h"
 #include "connectors/builtin.h"
 #include "connectors/connector_service.h"
+#include "connectors/oauth_flow.h"
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/secret_box.h"
@@ -172,6 +173,9 @@ int Serve(const cli::Settings& s, bool api) {
     const connectors::BuiltinConnectors builtin_connectors;
     auto secret_box = LoadSecretBox(s);
     connectors::ConnectorService connector_service(*store, *clock, *secret_box, builtin_connectors);
+    // Refuse to start rather than fail every connector call later: a secret this server cannot open means it was
+    // given the wrong master key (e.g. the old one after `weft secrets rotate`).
+    if (auto keys = connector_service.CheckSealedKeys(false); !keys) throw std::runtime_error(keys.error().message);
 
     http::ServerOptions opts;
     opts.host = host;
@@ -232,6 +236,13 @@ int Serve(const cli::Settings& s, bool api) {
     }
     auto http_client = http::HttpClient::Create(client_options);
     jobs::ConnectorRunner connector_runner(connector_service, *http_client, server.runtime(), *clock);
+    // The OAuth callback exchanges codes through the same outbound client (and address guard) as runs.
+    connectors::OAuthFlow oauth_flow(
+        *store, connector_service, *clock, server.runtime(),
+        [&http_client](const engine::HttpRequestEffect& request, std::function<void(engine::HttpResult)> done) {
+            http_client->Send(request, std::move(done));
+        });
+    deps.oauth = &oauth_flow;
     jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, http_client.get(),
                              metrics, worker_options, &connector_runner);
     const std::uint16_t bound = server.Listen();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "connectors/connector_service.h"
+#include "connectors/oauth_flow.h"
 #include "core/async.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -38,6 +39,7 @@ struct ApiDeps {
     AutomationFlows* flows = nullptr;
     AsyncRuntime* runtime = nullptr;
     connectors::ConnectorService* connectors = nullptr;
+    connectors::OAuthFlow* oauth = nullptr;          // datasource authorisation links and the OAuth callback
     std::chrono::milliseconds sync_timeout{55'000};  // how long a sync run call waits before answering 202
     std::size_t trigger_max_body = 64 * 1024;        // payload limit of triggered calls (413 beyond)
     const ExportLinks* export_links = nullptr;       // signs and checks run export links (section 9)

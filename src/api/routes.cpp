@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "api/automations.h"
 #include "api/connectors.h"
+#include "api/oauth.h"
 #include "api/partner_call.h"
 #include "api/runs.h"
 #include "api/system.h"
@@ -61,6 +62,11 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
         r.Add("GET", "/v1/accounts/{account}/datasources/{datasource}", kRead, partner(GetDatasource));
         r.Add("PUT", "/v1/accounts/{account}/datasources/{datasource}", kDb, partner(UpdateDatasource));
         r.Add("DELETE", "/v1/accounts/{account}/datasources/{datasource}", kDb, partner(DeleteDatasource));
+        // Section 11: datasource authorisation (the link's JWT and then the state are the credentials).
+        r.Add("GET", "/datasources/{datasource}/link", kDb,
+              [&d](auto& req, auto& params, auto respond) { DatasourceLink(d, req, params, std::move(respond)); });
+        r.Add("GET", kOAuthCallbackPath, kDb,
+              [&d](auto& req, auto&, auto respond) { OAuthCallback(d, req, std::move(respond)); });
     }
 
     // Section 7 and 9: automations and their runs, under both names of the collection.

@@ -23,7 +23,10 @@ const std::vector<SettingDef>& AllSettings() {
         {"db_threads", "16", "Threads for database writes (concurrent writers share group commits)", false},
         {"db_read_threads", std::to_string(std::max(1u, std::thread::hardware_concurrency())),
          "Threads for database reads (default: number of cores)", false},
-        {"public_url", "", "Public base URL for absolute links (default: from the request's Host)", false},
+        {"public_url", "",
+         "Public base URL for absolute links and the OAuth redirect_uri <public_url>/datasources/oauth/callback "
+         "(default: http://<the request's Host>)",
+         false},
         {"max_body_bytes", "1048576", "Largest accepted API request body (413 beyond)", false},
         {"max_header_bytes", "16384", "Largest accepted request header block (413 beyond)", false},
         {"read_timeout", "30", "Seconds a client has to send a whole request", false},

@@ -71,8 +71,7 @@ Result<std::string> VerifyLinkToken(const std::string& key, std::string_view tok
     const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
     if (dot2 == std::string_view::npos) return refused("The link is malformed.");
     const std::string signing_input(token.substr(0, dot2));
-    if (!ConstantTimeEquals(HmacB64(key, signing_input), token.substr(dot2 + 1)) ||
-        token.size() - dot2 - 1 != HmacB64(key, signing_input).size()) {
+    if (!ConstantTimeEquals(HmacB64(key, signing_input), token.substr(dot2 + 1))) {
         return refused("The link's signature is not valid.");
     }
     std::string header_text, claims_text;
@@ -465,23 +464,80 @@ Status ConnectorService::MarkDisconnected(std::int64_t partner, std::int64_t acc
     return Ok();
 }
 
+Result<std::string> ConnectorService::VerifyLink(std::string_view jwt) const {
+    return VerifyLinkToken(secrets_.DeriveKey("datasource-link"), jwt, clock_.Now());
+}
+
+Result<AuthorizingDatasource> ConnectorService::FindForAuthorization(std::string_view guid) {
+    auto owned = store_.FindDatasourceAnywhere(guid);
+    if (!owned) return std::move(owned).error();
+    AuthorizingDatasource out;
+    out.partner = owned->partner_id;
+    auto connector = FindConnector(out.partner, owned->datasource.connector_guid);
+    if (!connector) return Error::Internal("datasource " + owned->datasource.guid + ": its connector is gone");
+    out.connector = std::move(*connector);
+    auto resolved = FindDatasource(out.partner, owned->datasource.account_id, guid);
+    if (!resolved) return std::move(resolved).error();
+    out.resolved = std::move(*resolved);
+    out.datasource = std::move(owned->datasource);
+    return out;
+}
+
 Result<int> ConnectorService::ResealAll() {
+    // Each value is re-sealed on its own, only if it did not change since it was read: an interrupted rotation
+    // leaves every value readable (under the old or the new key) and running it again finishes the job. A value
+    // that changed meanwhile (a token refresh) is read again in the next pass.
+    constexpr int kMaxPasses = 5;
     int count = 0;
-    std::int64_t after = 0;
-    for (;;) {
-        auto batch = store_.ListSealedDatasources(after, 200);
-        if (!batch) return std::move(batch).error();
-        if (batch->empty()) return count;
-        for (const auto& d : *batch) {
-            after = d.id;
-            if (SecretBox::KeyIdOf(d.sealed) == secrets_.current_key_id()) continue;
-            auto plain = secrets_.Open(d.sealed);
-            if (!plain) return std::move(plain).error();
-            if (auto r = store_.ResealDatasource(d.id, d.sealed, secrets_.Seal(*plain)); !r)
-                return std::move(r).error();
-            ++count;
+    for (int pass = 0; pass < kMaxPasses; ++pass) {
+        int raced = 0;
+        std::int64_t after = 0;
+        for (;;) {
+            auto batch = store_.ListSealedDatasources(after, 200);
+            if (!batch) return std::move(batch).error();
+            if (batch->empty()) break;
+            for (const auto& d : *batch) {
+                after = d.id;
+                if (SecretBox::KeyIdOf(d.sealed) == secrets_.current_key_id()) continue;
+                auto plain = secrets_.Open(d.sealed);
+                if (!plain) return Error::Invalid("datasource " + d.guid + ": " + plain.error().detail);
+                auto r = store_.ResealDatasource(d.id, d.sealed, secrets_.Seal(*plain));
+                if (!r) return std::move(r).error();
+                if (*r) {
+                    ++count;
+                } else {
+                    ++raced;
+                }
+            }
         }
+        if (raced == 0) break;
     }
+    auto left = CheckSealedKeys(true);
+    if (!left) return std::move(left).error();
+    return count;
+}
+
+Status ConnectorService::CheckSealedKeys(bool current_only) const {
+    auto ids = store_.SealedKeyIds();
+    if (!ids) return std::move(ids).error();
+    std::string unreadable;
+    std::int64_t values = 0;
+    for (const auto& [id, n] : *ids) {
+        const bool ok = current_only ? id == secrets_.current_key_id() : secrets_.HasKey(id);
+        if (ok) continue;
+        unreadable += (unreadable.empty() ? "" : ", ") + id;
+        values += n;
+    }
+    if (values == 0) return Ok();
+    if (current_only) {
+        return Error::Invalid(std::to_string(values) + " datasource secret(s) are still sealed under master key(s) " +
+                              unreadable + " (a server still running with the old key as its current key?); " +
+                              "run `weft secrets rotate` again once every server runs with the new key");
+    }
+    return Error::Invalid(std::to_string(values) + " datasource secret(s) are sealed under master key(s) " +
+                          unreadable + ", which this server was not given: start it with the current master key " +
+                          "(WEFT_MASTER_KEY or master_key_file), and during a rotation with the previous one as " +
+                          "old_master_key_file");
 }
 
 }  // namespace weft::connectors

@@ -38,6 +38,15 @@ struct DatasourceDetails {
     std::string link;                // "/datasources/{guid}/link?jwt=..." when it needs authorising
 };
 
+// A datasource being authorised (OAuth2 authorization code flow): found by guid alone, since links and
+// callbacks carry no partner credentials.
+struct AuthorizingDatasource {
+    PartnerId partner = 0;
+    Datasource datasource;
+    ConnectorRef connector;
+    ResolvedDatasource resolved;  // params with secrets, in memory only
+};
+
 // Connectors (built-in and the partner's own) and the datasources of accounts, with their secrets sealed by
 // the master key. Also the ConnectorDirectory that connector calls in runs use.
 class ConnectorService final : public ConnectorDirectory {
@@ -74,8 +83,17 @@ class ConnectorService final : public ConnectorDirectory {
                       const OAuthTokens& tokens) override;
     Status MarkDisconnected(std::int64_t partner, std::int64_t account_id, std::string_view guid) override;
 
-    // Re-seals every datasource secret not sealed under the current key. Returns how many were re-sealed.
+    // The datasource guid a link token (`/datasources/{guid}/link?jwt=...`) was issued for, or why it is refused
+    // (unauthenticated: malformed, forged, expired).
+    Result<std::string> VerifyLink(std::string_view jwt) const;
+    Result<AuthorizingDatasource> FindForAuthorization(std::string_view guid);
+
+    // Re-seals every datasource secret not sealed under the current key. Returns how many were re-sealed; fails
+    // (naming the key ids) when values remain under another key afterwards.
     Result<int> ResealAll();
+    // Whether every sealed datasource value can be opened with this server's keys (current_only: is sealed under
+    // the current key). The error names the key ids and says what to do.
+    Status CheckSealedKeys(bool current_only) const;
 
     static constexpr Micros kLinkLifetime = 30LL * 60 * 1'000'000;
 

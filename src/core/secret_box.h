@@ -21,6 +21,8 @@ class SecretBox {
     void AddOldKey(std::string key);
 
     const std::string& current_key_id() const { return current_id_; }
+    // Whether values sealed under this key id can be opened (the current key or a registered old one).
+    bool HasKey(std::string_view key_id) const { return keys_.find(std::string(key_id)) != keys_.end(); }
     std::string Seal(std::string_view plaintext) const;
     // Fails (internal error, never the plaintext or key in the message) for an unknown key id or altered data.
     Result<std::string> Open(std::string_view sealed) const;

@@ -43,4 +43,17 @@ struct OwnedDatasource {
     Datasource datasource;
 };
 
+// A pending OAuth2 authorisation (authorization code flow): the `state` sent to the authorization server is
+// stored only as its SHA-256 hash, bound to one datasource and the redirect_uri the code is issued for, and is
+// consumed once (ClaimOAuthState) before it expires.
+struct OAuthState {
+    std::int64_t id = 0;
+    std::string state_hash;
+    std::int64_t datasource_id = 0;
+    std::string datasource_guid;  // filled by ClaimOAuthState
+    std::string redirect_uri;
+    Micros expires_at = 0;
+    Micros created_at = 0;
+};
+
 }  // namespace weft

@@ -235,8 +235,20 @@ class Store {
                                                                        std::string_view guid) = 0;
     // Master-key rotation: sealed datasources of every partner, by id, after `after_id`; and their re-sealing.
     virtual Result<std::vector<Datasource>> ListSealedDatasources(std::int64_t after_id, int limit) = 0;
-    virtual Status ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
-                                    const std::string& new_sealed) = 0;
+    // Writes new_sealed only while the stored value is still old_sealed; false when it changed meanwhile.
+    virtual Result<bool> ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
+                                          const std::string& new_sealed) = 0;
+    // The distinct key ids ("<key id>:..." prefixes) of every sealed datasource value, with how many use each.
+    virtual Result<std::vector<std::pair<std::string, std::int64_t>>> SealedKeyIds() = 0;
+    // --- OAuth2 authorization code flow (store/sql/sql_oauth.cpp) ---
+    // Stores a pending authorisation; expired ones (of any datasource) are removed on the way.
+    virtual Status CreateOAuthState(const OAuthState& state) = 0;
+    // Consumes the state with this hash: returns it and deletes it in one transaction, so that exactly one caller
+    // (across processes) gets it. not_found when there is none (never issued, already used, or its datasource is
+    // gone). The caller checks expires_at.
+    virtual Result<OAuthState> ClaimOAuthState(std::string_view state_hash) = 0;
+    // Drops every pending authorisation of the datasource (it was just connected).
+    virtual Status DeleteOAuthStates(std::int64_t datasource_id) = 0;
     // The run with this guid and its whole log, whatever its partner (the caller has checked a signed link).
     virtual Result<RunExport> ExportRun(std::string_view guid) = 0;
     // Queued, running and must-stop runs of an account: what deleting the account cancels or stops.

@@ -15,6 +15,13 @@ using engine::TransportError;
 namespace {
 // Refresh an access token this long before it expires.
 constexpr Micros kRefreshMargin = 60'000'000;
+
+// Why a datasource cannot be used: not there, or its secrets cannot be read (a wrong master key).
+std::string DatasourceProblem(const Error& e, const std::string& guid) {
+    if (e.code == ErrorCode::kNotFound) return "datasource: there is no datasource '" + guid + "' in this account";
+    return "datasource: the credentials of '" + guid + "' cannot be read (" +
+           (e.detail.empty() ? e.message : e.detail) + ")";
+}
 }  // namespace
 
 struct ConnectorRunner::Call {
@@ -66,10 +73,7 @@ void ConnectorRunner::Run(std::int64_t partner, std::int64_t account_id, const e
                         "datasource: the " + def.name + " connector needs a datasource with its credentials");
         }
         auto ds = directory_.FindDatasource(partner, account_id, effect.datasource);
-        if (!ds) {
-            return Fail(c, TransportError::kBlocked,
-                        "datasource: there is no datasource '" + effect.datasource + "' in this account");
-        }
+        if (!ds) return Fail(c, TransportError::kBlocked, DatasourceProblem(ds.error(), effect.datasource));
         if (ds->connector_guid != c->connector.guid) {
             return Fail(c, TransportError::kBlocked,
                         "datasource: the datasource '" + effect.datasource + "' is not a " + def.name + " datasource");
@@ -95,10 +99,7 @@ void ConnectorRunner::SendWithDatasource(std::int64_t partner, std::int64_t acco
     c->done = std::move(done);
     c->plain = effect;
     auto ds = directory_.FindDatasource(partner, account_id, effect.datasource);
-    if (!ds) {
-        return Fail(c, TransportError::kBlocked,
-                    "datasource: there is no datasource '" + effect.datasource + "' in this account");
-    }
+    if (!ds) return Fail(c, TransportError::kBlocked, DatasourceProblem(ds.error(), effect.datasource));
     auto connector = directory_.FindConnector(partner, ds->connector_guid);
     if (!connector) return Fail(c, TransportError::kBlocked, "datasource: its connector no longer exists");
     c->connector = std::move(*connector);

@@ -40,6 +40,7 @@ describe('src/api/openapi.json', () => {
             '/v1/connectors', '/v1/connectors/{connector}', '/v1/accounts/{account}/datasources',
             '/v1/accounts/{account}/datasources/{datasource}',
             '/v1/widgets/{blend}', '/v1/exports/runs/{run}/{kind}',
+            '/datasources/{datasource}/link', '/datasources/oauth/callback',
         ].sort());
         assert.ok(!JSON.stringify(doc).includes('_test'), 'the test clock is not part of the public API');
     });
@@ -82,6 +83,14 @@ describe('src/api/openapi.json', () => {
             }
             if (p.includes('{account}')) assert.ok(op.responses['404'], `${method} ${p} documents 404`);
         }
+    });
+
+    it('every operation documents a 2xx response, except the datasource link (a 302 to the authorization server)', () => {
+        for (const { path: p, method, op } of operations()) {
+            const has2xx = Object.keys(op.responses).some((s) => s.startsWith('2'));
+            assert.equal(has2xx, p !== '/datasources/{datasource}/link', `${method} ${p}`);
+        }
+        assert.ok(doc.paths['/datasources/{datasource}/link'].get.responses['302']);
     });
 
     it('§1 every response documents X-Request-Id', () => {

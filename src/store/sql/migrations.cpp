@@ -196,7 +196,19 @@ CREATE TABLE rate_admissions (
 CREATE INDEX rate_admissions_by_key ON rate_admissions(window_key, admitted_at);
 CREATE INDEX rate_admissions_by_time ON rate_admissions(admitted_at);
 )sql"},
-        // Versions 6-8 were reserved for branches in flight and are not used; 9 follows.
+        {7, "pending OAuth2 authorisations of datasources (the state of the authorization code flow)", R"sql(
+CREATE TABLE oauth_states (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    state_hash    TEXT NOT NULL UNIQUE,
+    datasource_id INTEGER NOT NULL REFERENCES datasources(id) ON DELETE CASCADE,
+    redirect_uri  TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX oauth_states_by_datasource ON oauth_states(datasource_id);
+CREATE INDEX oauth_states_by_expiry ON oauth_states(expires_at);
+)sql"},
+        // Versions 6 and 8 were reserved for branches in flight; 9 follows.
         {9, "server secrets (export link signing) and run retention", R"sql(
 CREATE TABLE server_secrets (
     name       TEXT PRIMARY KEY,

@@ -278,13 +278,29 @@ Result<std::vector<Datasource>> SqlStore::ListSealedDatasources(std::int64_t aft
     });
 }
 
-Status SqlStore::ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
-                                  const std::string& new_sealed) {
-    return db_->Write([&](Connection& c) -> Status {
-        // Only when unchanged since it was read: a concurrent token refresh wins and is re-sealed next pass.
+Result<bool> SqlStore::ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
+                                        const std::string& new_sealed) {
+    return db_->Write([&](Connection& c) -> Result<bool> {
+        // Only when unchanged since it was read: a concurrent token refresh wins (the caller reads it again).
         Statement s(c, "UPDATE datasources SET sealed = ? WHERE id = ? AND sealed = ?");
         s.Bind(new_sealed).Bind(datasource_id).Bind(old_sealed);
-        return s.Run();
+        if (auto r = s.Run(); !r) return std::move(r).error();
+        return c.Changes() > 0;
+    });
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqlStore::SealedKeyIds() {
+    using Row = std::pair<std::string, std::int64_t>;
+    return db_->Read([&](Connection& c) {
+        // SecretBox values are "<16 hex digits of key id>:<base64>".
+        return sql::QueryAll<Row>(
+            c,
+            "SELECT substr(sealed, 1, 16), COUNT(*) FROM datasources WHERE sealed <> '' GROUP BY substr(sealed, 1, "
+            "16) ORDER BY 1",
+            [](Statement&) {},
+            [](const Statement& s) {
+                return Row{s.Text(0), s.Int(1)};
+            });
     });
 }
 

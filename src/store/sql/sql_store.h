@@ -115,8 +115,12 @@ class SqlStore : public Store {
     Result<std::vector<Automation>> AutomationsUsingDatasource(PartnerId partner, std::int64_t account_id,
                                                                std::string_view guid) override;
     Result<std::vector<Datasource>> ListSealedDatasources(std::int64_t after_id, int limit) override;
-    Status ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
-                            const std::string& new_sealed) override;
+    Result<bool> ResealDatasource(std::int64_t datasource_id, const std::string& old_sealed,
+                                  const std::string& new_sealed) override;
+    Result<std::vector<std::pair<std::string, std::int64_t>>> SealedKeyIds() override;
+    Status CreateOAuthState(const OAuthState& state) override;
+    Result<OAuthState> ClaimOAuthState(std::string_view state_hash) override;
+    Status DeleteOAuthStates(std::int64_t datasource_id) override;
 
   private:
     std::unique_ptr<sql::Database> db_;
