@@ -118,7 +118,7 @@ class OAuthFlowTest : public ::testing::TestWithParam<testing::Backend> {
     std::unique_ptr<ConnectorService> service_;
     std::unique_ptr<OAuthFlow> flow_;
     std::vector<engine::HttpRequestEffect> sent_;
-    engine::HttpResult answer_ = Answer(200, R"({"access_token":"AT","refresh_token":"RT","expires_in":3600})");
+    engine::HttpResult answer_ = Answer(200, R"({"access_token":"the-access-token","refresh_token":"the-refresh-token","expires_in":3600})");
     const std::string callback_ = "https://weft.example.com/datasources/oauth/callback";
 };
 
@@ -147,10 +147,11 @@ TEST_P(OAuthFlowTest, BeginRedirectsWithAStoredStateAndCompleteStoresSealedToken
     auto stored = store_->FindDatasource(partner_, account_.id, ds.datasource.guid);
     ASSERT_TRUE(stored.ok());
     EXPECT_TRUE(stored->connected);
-    EXPECT_EQ(stored->sealed.find("AT"), std::string::npos);
+    EXPECT_EQ(stored->sealed.find("the-access-token"), std::string::npos);
+    EXPECT_EQ(stored->sealed.find("the-refresh-token"), std::string::npos);
     auto resolved = service_->FindDatasource(partner_, account_.id, ds.datasource.guid);
-    EXPECT_EQ(resolved->tokens.access_token, "AT");
-    EXPECT_EQ(resolved->tokens.refresh_token, "RT");
+    EXPECT_EQ(resolved->tokens.access_token, "the-access-token");
+    EXPECT_EQ(resolved->tokens.refresh_token, "the-refresh-token");
     EXPECT_EQ(*resolved->tokens.expires_at, clock_.now + 3600LL * 1'000'000);
 
     // Used: the same state again is refused, and a connected datasource's link is refused.

@@ -208,7 +208,8 @@ CREATE TABLE oauth_states (
 CREATE INDEX oauth_states_by_datasource ON oauth_states(datasource_id);
 CREATE INDEX oauth_states_by_expiry ON oauth_states(expires_at);
 )sql"},
-        // Versions 6 and 8 were reserved for branches in flight; 9 follows.
+        // Version 8 is unused. 7 (above) and 6 (below) came after 9: a database already at 9 gets them as missing
+        // versions (each version is applied once, in list order).
         {9, "server secrets (export link signing) and run retention", R"sql(
 CREATE TABLE server_secrets (
     name       TEXT PRIMARY KEY,
