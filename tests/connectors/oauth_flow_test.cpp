@@ -118,7 +118,8 @@ class OAuthFlowTest : public ::testing::TestWithParam<testing::Backend> {
     std::unique_ptr<ConnectorService> service_;
     std::unique_ptr<OAuthFlow> flow_;
     std::vector<engine::HttpRequestEffect> sent_;
-    engine::HttpResult answer_ = Answer(200, R"({"access_token":"the-access-token","refresh_token":"the-refresh-token","expires_in":3600})");
+    engine::HttpResult answer_ =
+        Answer(200, R"({"access_token":"the-access-token","refresh_token":"the-refresh-token","expires_in":3600})");
     const std::string callback_ = "https://weft.example.com/datasources/oauth/callback";
 };
 
