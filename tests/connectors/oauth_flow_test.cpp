@@ -272,6 +272,11 @@ TEST_P(OAuthFlowTest, RotationReSealsUnderTheNewKeyAndReportsWhatIsLeft) {
     EXPECT_NE(refused.error().message.find(box_.current_key_id()), std::string::npos);
     EXPECT_FALSE(only_new.ResealAll().ok());  // cannot open the old values: says which datasource
 
+    // A value that changed since it was read is not overwritten (a token refresh wins; ResealAll reads it again).
+    auto stale = store_->ResealDatasource(ds.datasource.id, "stale-value", "x");
+    ASSERT_TRUE(stale.ok());
+    EXPECT_FALSE(*stale);
+
     rotated.AddOldKey(std::string(32, 'k'));
     ConnectorService both(*store_, clock_, rotated, builtin_);
     EXPECT_TRUE(both.CheckSealedKeys(false).ok());
