@@ -152,6 +152,28 @@ TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {
     EXPECT_TRUE(a.Admit("a:2", 50, now_).allowed) << "windows are per key";
 }
 
+TEST_F(PgScaleOutTest, IdleRateWindowsAreSweptAndStartAfresh) {
+    pg::PgRateLimiter a(one_->database());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(a.Admit("idle", 5, now_ + i).allowed);
+    EXPECT_FALSE(a.Admit("idle", 5, now_ + 10).allowed);
+    // A thousand calls on other keys a minute later sweep the idle key away.
+    for (int i = 0; i < 1000; ++i)
+        ASSERT_TRUE(a.Admit("busy:" + std::to_string(i % 7), 1000, now_ + 61'000'000).allowed);
+    auto left = one_->database().Read([](sql::Connection& c) {
+        sql::Statement s(c,
+                         "SELECT COUNT(*) FROM rate_windows w JOIN rate_admissions r ON r.window_key = w.window_key "
+                         "WHERE w.window_key = 'idle'");
+        (void)s.Step();
+        return s.Int(0);
+    });
+    EXPECT_EQ(left, 0);
+    const RateDecision fresh = a.Admit("idle", 5, now_ + 62'000'000);
+    EXPECT_TRUE(fresh.allowed);
+    EXPECT_EQ(fresh.remaining, 4);
+    // Counters stay exact for the busy keys: key 0 had 143 calls (0, 7, ..., 994) and has room for 857 more.
+    EXPECT_EQ(a.Admit("busy:0", 1000, now_ + 62'000'000).remaining, 1000 - 143 - 1);
+}
+
 TEST_F(PgScaleOutTest, OneLeaderAtATimeAndAnotherTakesOverWhenItGoes) {
     const std::string url = backend_.Url();
     auto first = std::make_unique<pg::LeaderLock>(url, 42, std::chrono::milliseconds(0));

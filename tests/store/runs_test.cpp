@@ -232,6 +232,84 @@ TEST_P(QueueTest, ClaimRunTakesOneQueuedRunWhateverTheAccountRuns) {
     EXPECT_FALSE(store_->ClaimRun(sub->id, "w3", now_, now_ + 30'000'000)->has_value());  // taken already
 }
 
+// What EnqueueRun, ClaimRuns and FinishRun return is what the store then holds (they build it from the
+// statements that wrote it rather than reading it back).
+void ExpectSameRun(const weft::Run& got, const weft::Run& stored) {
+    EXPECT_EQ(got.id, stored.id);
+    EXPECT_EQ(got.guid, stored.guid);
+    EXPECT_EQ(got.automation_guid, stored.automation_guid);
+    EXPECT_EQ(got.status, stored.status);
+    EXPECT_EQ(got.context, stored.context);
+    EXPECT_EQ(got.flow, stored.flow);
+    EXPECT_EQ(got.inputs, stored.inputs);
+    EXPECT_EQ(got.start_payload, stored.start_payload);
+    EXPECT_EQ(got.output, stored.output);
+    EXPECT_EQ(got.error, stored.error);
+    EXPECT_EQ(got.response, stored.response);
+    EXPECT_EQ(got.attempt, stored.attempt);
+    EXPECT_EQ(got.call_depth, stored.call_depth);
+    EXPECT_EQ(got.schedule_starttime, stored.schedule_starttime);
+    EXPECT_EQ(got.starttime, stored.starttime);
+    EXPECT_EQ(got.stoptime, stored.stoptime);
+    EXPECT_EQ(got.created_at, stored.created_at);
+    EXPECT_EQ(got.updated_at, stored.updated_at);
+}
+
+TEST_P(QueueTest, ARunsLifeReturnsWhatIsStoredAndKeepsEveryLogEntryInOrder) {
+    weft::Run r;
+    r.account_id = account_;
+    r.automation_id = automation_;
+    r.guid = NewGuid(now_);
+    r.context = "widget_sync";
+    r.inputs = R"({"n":1})";
+    r.start_payload = R"({"body":"x"})";
+    r.call_depth = 2;
+    r.schedule_starttime = now_ - 5;
+    r.created_at = r.updated_at = now_;
+    auto queued = store_->EnqueueRun(partner_, r, 3, now_ - 1000);
+    ASSERT_TRUE(queued.ok()) << queued.error().detail;
+    ExpectSameRun(*queued, *store_->GetRunById(queued->id));
+
+    auto claimed = store_->ClaimRuns("w", 5, now_ + 1, now_ + 30'000'000);
+    ASSERT_EQ(claimed->size(), 1u);
+    ExpectSameRun((*claimed)[0].run, *store_->GetRunById(queued->id));
+    EXPECT_EQ((*claimed)[0].automation.definition, "{}");
+    EXPECT_EQ((*claimed)[0].account.externalid, "a");
+
+    // Entries written while running, then at the end: quotes, backslashes, braces, commas, NUL-free unicode,
+    // empty, and more than one statement's worth (16 rows) of them.
+    ASSERT_TRUE(store_->AppendRunLogs(queued->id, {R"({"early":1})", R"({"early":2})"}).ok());
+    std::vector<std::string> logs = {R"({"q":"say "hi""})", R"({"path":"C:\dir\"})",    "{}", "{,}", "",
+                                     "cafÃ© â",      R"({"a":[1,2,{"b":null}]})"};
+    for (int i = 0; i < 30; ++i) logs.push_back("{\"i\":" + std::to_string(i) + "}");
+    auto ended = store_->FinishRun(
+        queued->id, {kRunStatusFinished, R"({"n":1})", std::nullopt, R"({"status":201,"headers":{}})", now_ + 2, logs});
+    ASSERT_TRUE(ended.ok()) << ended.error().detail;
+    ExpectSameRun(*ended, *store_->GetRunById(queued->id));
+    EXPECT_EQ(ended->status, kRunStatusFinished);
+    EXPECT_EQ(ended->starttime, now_ + 1);
+    EXPECT_EQ(ended->stoptime, now_ + 2);
+
+    auto exported = store_->ExportRun(queued->guid);
+    std::vector<std::string> expected = {R"({"early":1})", R"({"early":2})"};
+    expected.insert(expected.end(), logs.begin(), logs.end());
+    EXPECT_EQ(exported->logs, expected);
+    EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 1) << "the ended run's start";
+}
+
+TEST_P(QueueTest, LastRunAtIsTheNewestStartAmongEndedRuns) {
+    EXPECT_FALSE(store_->FindAutomation(partner_, account_, "x")->last_run_at.has_value());
+    auto first = Enqueue(account_, automation_);
+    auto second = Enqueue(account_, automation_);
+    ASSERT_EQ(store_->ClaimRuns("w", 1, now_ + 10, now_ + 30'000'000)->size(), 1u);
+    ASSERT_EQ(store_->ClaimRuns("w", 1, now_ + 20, now_ + 30'000'000)->size(), 1u);
+    EXPECT_FALSE(store_->FindAutomation(partner_, account_, "x")->last_run_at.has_value()) << "none ended yet";
+    ASSERT_TRUE(store_->FinishRun(second->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 30, {}}));
+    EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 20);
+    ASSERT_TRUE(store_->FinishRun(first->id, {kRunStatusFailed, "{}", "{}", std::nullopt, now_ + 40, {}}));
+    EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 20) << "the newest start";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, QueueTest, ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
                          testing::BackendName);
 

@@ -9,45 +9,28 @@ namespace weft::pg {
 
 RateDecision PgRateLimiter::Admit(const std::string& key, int limit, Micros now) {
     constexpr Micros kWindow = InMemoryRateLimiter::kWindow;
-    const bool sweep = ++since_sweep_ >= 1000;
-    if (sweep) since_sweep_ = 0;
-    auto r = db_.Write([&](sql::Connection& c) -> Result<RateDecision> {
-        sql::Statement lock(c, "SELECT pg_advisory_xact_lock(hashtext(?))");
-        lock.Bind(key);
-        if (auto l = lock.Run(); !l) return std::move(l).error();
-        // Idle windows of other keys are swept now and then; this key's old admissions every time.
-        sql::Statement expire(c, sweep ? "DELETE FROM rate_admissions WHERE admitted_at <= ?"
-                                       : "DELETE FROM rate_admissions WHERE window_key = ? AND admitted_at <= ?");
-        if (!sweep) expire.Bind(key);
-        expire.Bind(now - kWindow);
-        if (auto e = expire.Run(); !e) return std::move(e).error();
-        sql::Statement count(c, "SELECT COUNT(*) FROM rate_admissions WHERE window_key = ?");
-        count.Bind(key);
-        auto row = count.Step();
+    // One statement, committed on its own (no BEGIN/COMMIT round trips): weft_rate_admit (migration 6) decides
+    // under the key's row lock. The tables are UNLOGGED, so the commit waits for no WAL flush.
+    auto r = db_.WriteAutocommit([&](sql::Connection& c) -> Result<RateDecision> {
+        if (++since_sweep_ >= 1000) {
+            since_sweep_ = 0;
+            sql::Statement sweep(c, "SELECT weft_rate_sweep(?)");
+            sweep.Bind(now - kWindow);
+            if (auto s = sweep.Run(); !s) return std::move(s).error();
+        }
+        sql::Statement admit(
+            c, "SELECT CASE WHEN allowed THEN 1 ELSE 0 END, remaining, retry_at FROM weft_rate_admit(?, ?, ?, ?)");
+        admit.Bind(key).Bind(limit).Bind(now).Bind(kWindow);
+        auto row = admit.Step();
         if (!row) return std::move(row).error();
-        const auto used = static_cast<int>(count.Int(0));
+        if (!*row) return Error::Internal("weft_rate_admit returned no row");
         RateDecision d;
         d.limit = limit;
-        if (used < limit) {
-            sql::Statement ins(c, "INSERT INTO rate_admissions (window_key, admitted_at) VALUES (?, ?)");
-            ins.Bind(key).Bind(now);
-            if (auto i = ins.Run(); !i) return std::move(i).error();
-            d.allowed = true;
-            d.remaining = limit - used - 1;
-            return d;
+        d.allowed = admit.Int(0) != 0;
+        d.remaining = static_cast<int>(admit.Int(1));
+        if (!d.allowed) {
+            d.retry_after = std::max<std::int64_t>(1, (admit.Int(2) - now + 999'999) / 1'000'000);
         }
-        // The call is admitted once enough of the oldest admissions have left the window.
-        sql::Statement oldest(c,
-                              "SELECT admitted_at FROM rate_admissions WHERE window_key = ? ORDER BY admitted_at "
-                              "LIMIT 1 OFFSET ?");
-        oldest.Bind(key).Bind(used - limit);
-        auto o = oldest.Step();
-        if (!o) return std::move(o).error();
-        const Micros frees_at = (*o ? oldest.Int(0) : now) + kWindow;
-        d.allowed = false;
-        d.remaining = 0;
-        d.retry_after = std::max<std::int64_t>(1, (frees_at - now + 999'999) / 1'000'000);
-        // Refused calls do not count, but the sweep above must still commit: return a value (commit).
         return d;
     });
     if (r) return *r;

@@ -332,6 +332,20 @@ sql::Database::WriteOutcome Database::RunWrite(const std::function<bool(sql::Con
     }
 }
 
+sql::Database::WriteOutcome Database::RunAutocommit(const std::function<bool(sql::Connection&)>& fn) {
+    auto acquired = Acquire();
+    if (!acquired) return {std::move(acquired).error(), nullptr};
+    std::unique_ptr<Connection> c = std::move(*acquired);
+    WriteOutcome out;
+    try {
+        (void)fn(*c);  // a failed statement reports itself in fn's result
+    } catch (...) {
+        out.exception = std::current_exception();
+    }
+    Release(std::move(c));
+    return out;
+}
+
 Status Database::RunRead(const std::function<void(sql::Connection&)>& fn, bool snapshot) {
     for (int attempt = 1;; ++attempt) {
         auto acquired = Acquire();

@@ -205,6 +205,106 @@ CREATE TABLE server_secrets (
 );
 CREATE INDEX runs_by_stoptime ON runs(stoptime) WHERE stoptime IS NOT NULL;
 )sql"},
+        // The run hot path without lock convoys.
+        // - An automation's last_run_at is read from its runs (the newest start among its ended runs, through a
+        //   partial index) instead of being written by every run's end: concurrent ends of one automation's runs
+        //   no longer queue for its row.
+        // - PostgreSQL's shared rate limiter decides a call in one round trip. The windows are not worth a WAL
+        //   flush: the tables are UNLOGGED (emptied by a database crash, which resets every window), and a
+        //   counter per key keeps the decision O(1) however many calls are in the window. (SQLite serves one
+        //   process, whose limiter is in memory.)
+        // - PostgreSQL queues a run in one round trip (weft_enqueue_run): the account row is then locked only
+        //   while the server runs the function and commits, not across client round trips.
+        {6, "last_run_at from runs; rate limiter with unlogged windows and counters (PostgreSQL)", R"sql(
+CREATE INDEX runs_last_ended ON runs(automation_id, starttime) WHERE stoptime IS NOT NULL;
+ALTER TABLE automations DROP COLUMN last_run_at;
+)sql",
+         R"sql(
+DROP TABLE rate_admissions;
+CREATE UNLOGGED TABLE rate_admissions (
+    window_key  TEXT NOT NULL,
+    admitted_at BIGINT NOT NULL
+);
+CREATE INDEX rate_admissions_by_key ON rate_admissions(window_key, admitted_at);
+CREATE UNLOGGED TABLE rate_windows (
+    window_key       TEXT PRIMARY KEY,
+    used             BIGINT NOT NULL,  -- rows of rate_admissions for this key
+    last_admitted_at BIGINT NOT NULL
+);
+-- Decides one call: the key's row stays locked until commit, so a key's calls are decided one at a time.
+-- retry_at (when refused): when enough of the oldest admissions have left the window.
+CREATE FUNCTION weft_rate_admit(k TEXT, lim BIGINT, now_us BIGINT, window_us BIGINT,
+                                OUT allowed BOOLEAN, OUT remaining BIGINT, OUT retry_at BIGINT)
+LANGUAGE plpgsql AS $$
+DECLARE
+    used_now BIGINT;
+    expired  BIGINT;
+BEGIN
+    INSERT INTO rate_windows AS w (window_key, used, last_admitted_at) VALUES (k, 0, 0)
+        ON CONFLICT (window_key) DO UPDATE SET used = w.used
+        RETURNING w.used INTO used_now;
+    DELETE FROM rate_admissions WHERE window_key = k AND admitted_at <= now_us - window_us;
+    GET DIAGNOSTICS expired = ROW_COUNT;
+    used_now := used_now - expired;
+    IF used_now < lim THEN
+        INSERT INTO rate_admissions (window_key, admitted_at) VALUES (k, now_us);
+        UPDATE rate_windows SET used = used_now + 1, last_admitted_at = GREATEST(last_admitted_at, now_us)
+            WHERE window_key = k;
+        allowed := true;
+        remaining := lim - used_now - 1;
+    ELSE
+        UPDATE rate_windows SET used = used_now WHERE window_key = k;
+        SELECT a.admitted_at INTO retry_at FROM rate_admissions a WHERE a.window_key = k
+            ORDER BY a.admitted_at OFFSET used_now - lim LIMIT 1;
+        retry_at := COALESCE(retry_at, now_us) + window_us;
+        allowed := false;
+        remaining := 0;
+    END IF;
+END $$;
+-- Queues a run unless the account's queue is full: SqlStore::EnqueueRun (without an idempotency key) in one
+-- round trip. Each statement of a plpgsql function sees what committed before it started, so the count after
+-- the lock sees every run queued by the transactions that held the lock before. Returns all NULL when the
+-- automation is not the partner's account's, a NULL run_id (with the count) when the queue is full.
+CREATE FUNCTION weft_enqueue_run(p_partner BIGINT, p_account BIGINT, p_automation BIGINT, p_guid TEXT,
+                                 p_context TEXT, p_flow TEXT, p_inputs TEXT, p_start_payload TEXT,
+                                 p_call_depth BIGINT, p_schedule_starttime BIGINT, p_created_at BIGINT,
+                                 p_updated_at BIGINT, p_cap BIGINT,
+                                 OUT run_id BIGINT, OUT automation_guid TEXT, OUT queued BIGINT)
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT b.guid INTO automation_guid FROM automations b JOIN accounts a ON a.id = b.account_id
+        WHERE b.id = p_automation AND a.id = p_account AND a.partner_id = p_partner FOR UPDATE OF a;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT COUNT(*) INTO queued FROM runs WHERE account_id = p_account AND status = 'queued';
+    IF queued >= p_cap THEN
+        RETURN;
+    END IF;
+    INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, attempt,
+                      call_depth, schedule_starttime, created_at, updated_at)
+        VALUES (p_account, p_automation, p_guid, 'queued', p_context, p_flow, p_inputs, p_start_payload, 1,
+                p_call_depth, p_schedule_starttime, p_created_at, p_updated_at)
+        RETURNING id INTO run_id;
+END $$;
+-- Forgets keys with no call in the window (their admissions all expired), a few hundred at a time. A call on
+-- such a key meanwhile either waits for this and starts afresh, or keeps its key (the recheck under the lock).
+CREATE FUNCTION weft_rate_sweep(cutoff BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+DECLARE
+    k TEXT;
+    n BIGINT := 0;
+BEGIN
+    FOR k IN SELECT window_key FROM rate_windows WHERE last_admitted_at <= cutoff ORDER BY window_key LIMIT 500
+    LOOP
+        DELETE FROM rate_windows WHERE window_key = k AND last_admitted_at <= cutoff;
+        IF FOUND THEN
+            DELETE FROM rate_admissions WHERE window_key = k;
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END $$;
+)sql"},
     };
     return kMigrations;
 }

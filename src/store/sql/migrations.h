@@ -9,7 +9,10 @@ namespace weft::sql {
 struct Migration {
     int version;
     const char* description;
-    const char* sql;
+    const char* sql;  // portable (may be empty)
+    // Run after `sql` on PostgreSQL only, verbatim (no rewriting): what has no portable form, such as
+    // UNLOGGED tables and functions.
+    const char* postgres_sql = "";
 };
 
 // Every schema change, oldest first. Never edit a released migration: add a new one.

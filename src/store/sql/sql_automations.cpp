@@ -15,7 +15,8 @@ constexpr const char* kColumns =
     "SELECT b.id, b.account_id, b.guid, b.name, b.short_description, b.description, b.icon, b.icon2, b.icon3, "
     "b.state, b.run_mode, b.schedule_start_at, b.schedule_stop_at, b.schedule_interval, b.schedule_timezone, "
     "b.definition, b.template_guid, b.template_version, b.persisted_inputs, b.execution_token, b.setup_complete, "
-    "b.last_run_at, b.created_at, b.updated_at, b.next_fire_at, b.isbundle, b.bundle_id FROM automations b JOIN "
+    "(SELECT MAX(lr.starttime) FROM runs lr WHERE lr.automation_id = b.id AND lr.stoptime IS NOT NULL), "
+    "b.created_at, b.updated_at, b.next_fire_at, b.isbundle, b.bundle_id FROM automations b JOIN "
     "accounts a ON a.id = b.account_id ";
 
 Automation ReadAutomation(const Statement& s) {
@@ -55,7 +56,7 @@ void BindFields(Statement& s, const Automation& b) {
     s.Bind(b.name).Bind(b.short_description).Bind(b.description).Bind(b.icon).Bind(b.icon2).Bind(b.icon3);
     s.Bind(b.state).Bind(b.run_mode).Bind(b.schedule_start_at).Bind(b.schedule_stop_at).Bind(b.schedule_interval);
     s.Bind(b.schedule_timezone).Bind(b.definition).Bind(b.template_guid).Bind(b.template_version);
-    s.Bind(b.persisted_inputs).Bind(b.execution_token).Bind(b.setup_complete).Bind(b.last_run_at);
+    s.Bind(b.persisted_inputs).Bind(b.execution_token).Bind(b.setup_complete);
     s.Bind(b.updated_at).Bind(b.next_fire_at).Bind(b.isbundle).Bind(b.bundle_id);
 }
 
@@ -78,9 +79,9 @@ Result<std::int64_t> InsertAutomation(Connection& c, const Automation& b) {
     Statement s(c,
                 "INSERT INTO automations (name, short_description, description, icon, icon2, icon3, state, "
                 "run_mode, schedule_start_at, schedule_stop_at, schedule_interval, schedule_timezone, definition, "
-                "template_guid, template_version, persisted_inputs, execution_token, setup_complete, last_run_at, "
+                "template_guid, template_version, persisted_inputs, execution_token, setup_complete, "
                 "updated_at, next_fire_at, isbundle, bundle_id, account_id, guid, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     BindFields(s, b);
     s.Bind(b.account_id).Bind(b.guid).Bind(b.created_at);
     if (auto r = s.Run(); !r) return sql::ConflictOr(std::move(r).error(), kDuplicateName);
@@ -135,7 +136,7 @@ Result<Automation> SqlStore::SaveAutomation(PartnerId partner, const Automation&
                     "icon3 = ?, state = ?, run_mode = ?, schedule_start_at = ?, schedule_stop_at = ?, "
                     "schedule_interval = ?, schedule_timezone = ?, definition = ?, template_guid = ?, "
                     "template_version = ?, persisted_inputs = ?, execution_token = ?, setup_complete = ?, "
-                    "last_run_at = ?, updated_at = ?, next_fire_at = ?, isbundle = ?, bundle_id = ? WHERE id = ? AND "
+                    "updated_at = ?, next_fire_at = ?, isbundle = ?, bundle_id = ? WHERE id = ? AND "
                     "account_id = ? AND account_id IN "
                     "(SELECT id FROM accounts WHERE partner_id = ?)");
         BindFields(s, b);

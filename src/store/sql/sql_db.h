@@ -121,6 +121,22 @@ class Database {
         return std::move(*result);
     }
 
+    // Runs `fn(Connection&)` outside an explicit transaction: each statement commits on its own, durably, so a
+    // single statement (a database function, say) is one round trip. Never repeated once fn has started (a
+    // statement may have committed). A backend without autocommit writes (SQLite) runs fn as a Write.
+    template <typename Fn>
+    auto WriteAutocommit(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+        using R = decltype(fn(std::declval<Connection&>()));
+        std::optional<R> result;
+        WriteOutcome o = RunAutocommit([&](Connection& c) {
+            result.emplace(fn(c));
+            return result->ok();
+        });
+        if (o.exception) std::rethrow_exception(o.exception);
+        if (!o.status.ok()) return o.status.error();
+        return std::move(*result);
+    }
+
     // Runs `fn(Connection&)` outside an explicit transaction (each statement sees the latest commits).
     template <typename Fn>
     auto Read(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
@@ -140,6 +156,7 @@ class Database {
     };
     // Runs fn (true: keep its changes) in a write transaction.
     virtual WriteOutcome RunWrite(const std::function<bool(Connection&)>& fn) = 0;
+    virtual WriteOutcome RunAutocommit(const std::function<bool(Connection&)>& fn) { return RunWrite(fn); }
     // Runs fn on a read connection; an error when no connection or snapshot could be had (fn did not run).
     virtual Status RunRead(const std::function<void(Connection&)>& fn, bool snapshot) = 0;
 

@@ -1,4 +1,5 @@
 // SqlStore: runs, the durable queue, leases and run logs.
+#include <algorithm>
 #include <map>
 
 #include "core/ids.h"
@@ -12,12 +13,19 @@ using sql::Statement;
 
 namespace {
 
-constexpr const char* kColumns =
-    "SELECT r.id, r.account_id, r.automation_id, r.guid, b.guid, r.status, r.context, r.flow, r.inputs, "
-    "r.start_payload, r.output, r.error, r.attempt, r.call_depth, r.idempotency_key, r.schedule_starttime, "
-    "r.starttime, r.stoptime, r.created_at, r.updated_at, r.response FROM runs r JOIN automations b ON b.id = "
-    "r.automation_id "
-    "JOIN accounts a ON a.id = r.account_id ";
+#define WEFT_RUN_COLUMNS                                                                                     \
+    "SELECT r.id, r.account_id, r.automation_id, r.guid, b.guid, r.status, r.context, r.flow, r.inputs, "    \
+    "r.start_payload, r.output, r.error, r.attempt, r.call_depth, r.idempotency_key, r.schedule_starttime, " \
+    "r.starttime, r.stoptime, r.created_at, r.updated_at, r.response"
+#define WEFT_RUN_JOINS \
+    " FROM runs r JOIN automations b ON b.id = r.automation_id JOIN accounts a ON a.id = r.account_id "
+
+constexpr const char* kColumns = WEFT_RUN_COLUMNS WEFT_RUN_JOINS;
+// A run (columns 0-20) with what executing it needs of its automation and account (21-28).
+constexpr const char* kClaimedColumns = WEFT_RUN_COLUMNS
+    ", b.definition, b.persisted_inputs, b.name, b.run_mode, a.guid, a.externalid, a.name, a.partner_id" WEFT_RUN_JOINS;
+#undef WEFT_RUN_COLUMNS
+#undef WEFT_RUN_JOINS
 
 // Claims look at this many queued runs at most per call: enough to see past a few saturated accounts.
 constexpr int kClaimScanWindow = 2000;
@@ -48,15 +56,6 @@ Run ReadRun(const Statement& s) {
     return r;
 }
 
-// Serializes the queue-cap check and insert of one account's runs across processes (PostgreSQL: the account
-// row is locked until commit; SQLite: writes are serialized already).
-Status LockAccount(Connection& c, std::int64_t account_id) {
-    if (c.dialect() != sql::Dialect::kPostgres) return Ok();
-    Statement s(c, "SELECT id FROM accounts WHERE id = ? FOR UPDATE");
-    s.Bind(account_id);
-    return s.Run();
-}
-
 // Serializes claims across processes (PostgreSQL): a claimer re-reads the running counts after taking it, so
 // two processes never both start an account's last free slot.
 constexpr std::int64_t kClaimLockKey = 0x77656674'636c6169;  // "weftclai"
@@ -73,47 +72,129 @@ Result<Run> RunById(Connection& c, std::int64_t id) {
         c, std::string(kColumns) + "WHERE r.id = ?", [&](Statement& s) { s.Bind(id); }, ReadRun, "Run");
 }
 
-// A claimed run with the automation and account it needs to execute.
-Result<ClaimedRun> LoadClaimed(Connection& c, std::int64_t id) {
-    auto run = RunById(c, id);
-    if (!run) return std::move(run).error();
-    Statement ab(c,
-                 "SELECT b.definition, b.persisted_inputs, b.name, b.guid, b.run_mode, a.guid, a.externalid, "
-                 "a.name, a.partner_id FROM automations b JOIN accounts a ON a.id = b.account_id "
-                 "WHERE b.id = ?");
-    ab.Bind(run->automation_id);
-    auto row = ab.Step();
-    if (!row) return std::move(row).error();
-    if (!*row) return Error::Internal("claimed run without automation");
+// A claimed run with the automation and account it needs to execute (a kClaimedColumns row).
+ClaimedRun ReadClaimed(const Statement& s) {
     ClaimedRun cr;
-    cr.automation.id = run->automation_id;
-    cr.automation.account_id = run->account_id;
-    cr.automation.definition = ab.Text(0);
-    cr.automation.persisted_inputs = ab.Text(1);
-    cr.automation.name = ab.Text(2);
-    cr.automation.guid = ab.Text(3);
-    cr.automation.run_mode = ab.Text(4);
-    cr.account.id = run->account_id;
-    cr.account.guid = ab.Text(5);
-    cr.account.externalid = ab.Text(6);
-    cr.account.name = ab.Text(7);
-    cr.account.partner_id = ab.Int(8);
-    cr.run = std::move(*run);
+    cr.run = ReadRun(s);
+    cr.automation.id = cr.run.automation_id;
+    cr.automation.account_id = cr.run.account_id;
+    cr.automation.guid = cr.run.automation_guid;
+    cr.automation.definition = s.Text(21);
+    cr.automation.persisted_inputs = s.Text(22);
+    cr.automation.name = s.Text(23);
+    cr.automation.run_mode = s.Text(24);
+    cr.account.id = cr.run.account_id;
+    cr.account.guid = s.Text(25);
+    cr.account.externalid = s.Text(26);
+    cr.account.name = s.Text(27);
+    cr.account.partner_id = s.Int(28);
     return cr;
+}
+
+// "?, ?, ?" for an IN list of `ids`, padded to a power of two with id 0 (no run has it), so that a statement
+// has a few cached shapes rather than one per batch size.
+std::string InList(std::size_t ids) {
+    std::size_t n = 1;
+    while (n < ids) n <<= 1;
+    std::string out = "?";
+    for (std::size_t i = 1; i < n; ++i) out += ", ?";
+    return out;
+}
+
+void BindInList(Statement& s, const std::vector<std::int64_t>& ids) {
+    std::size_t n = 1;
+    while (n < ids.size()) n <<= 1;
+    for (std::size_t i = 0; i < n; ++i) s.Bind(i < ids.size() ? ids[i] : std::int64_t{0});
+}
+
+// Marks the given queued runs running (those still queued and, on PostgreSQL, not held by another transaction)
+// and loads them with their automations and accounts.
+Result<std::vector<ClaimedRun>> StartRuns(Connection& c, const std::vector<std::int64_t>& ids, const std::string& owner,
+                                          Micros now, Micros lease_until) {
+    std::vector<ClaimedRun> out;
+    if (ids.empty()) return out;
+    const std::string in = InList(ids.size());
+    // PostgreSQL: a run another transaction holds (a stop request) is skipped, not waited for.
+    Statement u(c, c.dialect() == sql::Dialect::kPostgres
+                       ? "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, lease_expires_at = ?, "
+                         "updated_at = ? WHERE id IN (SELECT id FROM runs WHERE id IN (" +
+                             in + ") AND status = 'queued' FOR UPDATE SKIP LOCKED) RETURNING id"
+                       : "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, lease_expires_at = ?, "
+                         "updated_at = ? WHERE id IN (" +
+                             in + ") AND status = 'queued' RETURNING id");
+    u.Bind(now).Bind(owner).Bind(lease_until).Bind(now);
+    BindInList(u, ids);
+    std::vector<std::int64_t> started;
+    for (;;) {
+        auto row = u.Step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        started.push_back(u.Int(0));
+    }
+    if (started.empty()) return out;
+    Statement load(c, std::string(kClaimedColumns) + "WHERE r.id IN (" + InList(started.size()) + ") ORDER BY r.id");
+    BindInList(load, started);
+    for (;;) {
+        auto row = load.Step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        out.push_back(ReadClaimed(load));
+    }
+    return out;
+}
+
+}  // namespace
+
+namespace {
+
+Error QueueFull(std::int64_t queued) {
+    return Error{ErrorCode::kQueueFull,
+                 "The account already has " + std::to_string(queued) +
+                     " queued runs, the most it may have; try again when some have started.",
+                 {},
+                 {}};
+}
+
+// The queued run as the store now holds it.
+Run Queued(const Run& run, std::int64_t id, std::string automation_guid) {
+    Run out = run;
+    out.id = id;
+    out.automation_guid = std::move(automation_guid);
+    out.status = kRunStatusQueued;
+    out.attempt = 1;
+    out.output.reset();
+    out.error.reset();
+    out.response.reset();
+    out.starttime.reset();
+    out.stoptime.reset();
+    return out;
 }
 
 }  // namespace
 
 Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) {
+    if (db_->dialect() == sql::Dialect::kPostgres && !run.idempotency_key) {
+        // The account row stays locked until commit (the queue cap is exact across processes), so one
+        // transaction per run would make an account's runs queue for each other's commits. Runs queued at the
+        // same time share a transaction and its commit instead.
+        EnqueueRequest request{partner, run, queue_cap, std::nullopt, false};
+        enqueues_.Submit(request, [this](std::vector<EnqueueRequest*>& batch) { EnqueueBatch(batch); });
+        return std::move(*request.result);
+    }
     return db_->Write([&](Connection& c) -> Result<Run> {
-        // The automation must belong to this partner's account.
-        auto owner = sql::Count(c,
-                                "SELECT COUNT(*) FROM automations b JOIN accounts a ON a.id = b.account_id "
-                                "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?",
-                                [&](Statement& s) { s.Bind(run.automation_id).Bind(run.account_id).Bind(partner); });
-        if (!owner) return std::move(owner).error();
-        if (*owner == 0) return Error::NotFound("Automation not found.");
-        if (auto l = LockAccount(c, run.account_id); !l) return std::move(l).error();
+        // The automation must belong to this partner's account. On PostgreSQL the account row stays locked
+        // until commit: the queue-cap check and the insert of one account's runs happen one at a time across
+        // processes (SQLite serializes writes anyway).
+        Statement owner(c, c.dialect() == sql::Dialect::kPostgres
+                               ? "SELECT b.guid FROM automations b JOIN accounts a ON a.id = b.account_id "
+                                 "WHERE b.id = ? AND a.id = ? AND a.partner_id = ? FOR UPDATE OF a"
+                               : "SELECT b.guid FROM automations b JOIN accounts a ON a.id = b.account_id "
+                                 "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?");
+        owner.Bind(run.automation_id).Bind(run.account_id).Bind(partner);
+        auto found = owner.Step();
+        if (!found) return std::move(found).error();
+        if (!*found) return Error::NotFound("Automation not found.");
+        std::string automation_guid = owner.Text(0);
         if (run.idempotency_key) {
             auto earlier = sql::QueryOne<Run>(
                 c, std::string(kColumns) + "WHERE r.automation_id = ? AND r.idempotency_key = ?",
@@ -128,26 +209,61 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
                 return std::move(earlier).error();
             }
         }
-        auto queued = sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
-                                 [&](Statement& s) { s.Bind(run.account_id); });
-        if (!queued) return std::move(queued).error();
-        if (*queued >= queue_cap) {
-            return Error{ErrorCode::kQueueFull,
-                         "The account already has " + std::to_string(*queued) +
-                             " queued runs, the most it may have; try again when some have started.",
-                         {},
-                         {}};
-        }
+        // The cap check and the insert in one statement (explicit casts: PostgreSQL types the parameters of an
+        // INSERT ... SELECT from them).
         Statement s(c,
                     "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, "
                     "attempt, call_depth, idempotency_key, schedule_starttime, created_at, updated_at) "
-                    "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)");
+                    "SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS TEXT), 'queued', CAST(?4 AS TEXT), "
+                    "CAST(?5 AS TEXT), CAST(?6 AS TEXT), CAST(?7 AS TEXT), 1, CAST(?8 AS BIGINT), CAST(?9 AS TEXT), "
+                    "CAST(?10 AS BIGINT), CAST(?11 AS BIGINT), CAST(?12 AS BIGINT) "
+                    "WHERE (SELECT COUNT(*) FROM runs WHERE account_id = ?1 AND status = 'queued') < ?13 RETURNING id");
         s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context).Bind(run.flow);
         s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
-        s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at);
-        if (auto r = s.Run(); !r) return std::move(r).error();
-        return RunById(c, c.LastInsertId());
+        s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at).Bind(queue_cap);
+        auto inserted = s.Step();
+        if (!inserted) return std::move(inserted).error();
+        if (!*inserted) {
+            auto queued = sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
+                                     [&](Statement& q) { q.Bind(run.account_id); });
+            if (!queued) return std::move(queued).error();
+            return QueueFull(*queued);
+        }
+        return Queued(run, s.Int(0), std::move(automation_guid));
     });
+}
+
+void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
+    // Account rows are locked in id order (a batch on another process cannot hold one this batch needs while
+    // waiting for one this batch holds); an account's runs keep their order.
+    std::stable_sort(batch.begin(), batch.end(), [](const EnqueueRequest* a, const EnqueueRequest* b) {
+        return a->run.account_id < b->run.account_id;
+    });
+    auto committed = db_->Write([&](Connection& c) -> Status {
+        for (auto* r : batch) {
+            const Run& run = r->run;
+            Statement s(c,
+                        "SELECT run_id, automation_guid, queued FROM weft_enqueue_run(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?)");
+            s.Bind(r->partner).Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context);
+            s.Bind(run.flow).Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth);
+            s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at).Bind(r->queue_cap);
+            auto row = s.Step();
+            if (!row) return std::move(row).error();  // the transaction is lost: every request fails (or retries)
+            if (!*row || s.IsNull(1)) {
+                r->result = Error::NotFound("Automation not found.");
+            } else if (s.IsNull(0)) {
+                r->result = QueueFull(s.Int(2));
+            } else {
+                r->result = Queued(run, s.Int(0), s.Text(1));
+            }
+        }
+        return Ok();
+    });
+    for (auto* r : batch) {
+        if (!committed) r->result = committed.error();
+        r->done = true;
+    }
 }
 
 Result<Run> SqlStore::FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) {
@@ -203,9 +319,9 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
             });
         if (!candidates) return std::move(candidates).error();
         std::map<std::int64_t, std::int64_t> running;  // account -> running now (claimed ones included)
-        std::vector<std::int64_t> claimed;
+        std::vector<std::int64_t> chosen;
         for (const auto& cand : *candidates) {
-            if (static_cast<int>(claimed.size()) >= max) break;
+            if (static_cast<int>(chosen.size()) >= max) break;
             auto it = running.find(cand.account_id);
             if (it == running.end()) {
                 auto n = sql::Count(
@@ -215,41 +331,20 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
                 it = running.emplace(cand.account_id, *n).first;
             }
             if (it->second >= cand.concurrency) continue;  // FIFO per account: its later runs wait too
-            // PostgreSQL: a run another transaction holds (a stop request) is skipped, not waited for.
-            Statement u(c, c.dialect() == sql::Dialect::kPostgres
-                               ? "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, "
-                                 "lease_expires_at = ?, updated_at = ? WHERE id = (SELECT id FROM runs WHERE id = ? "
-                                 "AND status = 'queued' FOR UPDATE SKIP LOCKED)"
-                               : "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, "
-                                 "lease_expires_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'");
-            u.Bind(now).Bind(owner).Bind(lease_until).Bind(now).Bind(cand.id);
-            if (auto r = u.Run(); !r) return std::move(r).error();
-            if (c.Changes() == 0) continue;  // stopped or taken meanwhile
             ++it->second;
-            claimed.push_back(cand.id);
+            chosen.push_back(cand.id);
         }
-        std::vector<ClaimedRun> out;
-        for (auto id : claimed) {
-            auto cr = LoadClaimed(c, id);
-            if (!cr) return std::move(cr).error();
-            out.push_back(std::move(*cr));
-        }
-        return out;
+        return StartRuns(c, chosen, owner, now, lease_until);
     });
 }
 
 Result<std::optional<ClaimedRun>> SqlStore::ClaimRun(std::int64_t run_id, const std::string& owner, Micros now,
                                                      Micros lease_until) {
     return db_->Write([&](Connection& c) -> Result<std::optional<ClaimedRun>> {
-        Statement u(c,
-                    "UPDATE runs SET status = 'running', starttime = ?, lease_owner = ?, lease_expires_at = ?, "
-                    "updated_at = ? WHERE id = ? AND status = 'queued'");
-        u.Bind(now).Bind(owner).Bind(lease_until).Bind(now).Bind(run_id);
-        if (auto r = u.Run(); !r) return std::move(r).error();
-        if (c.Changes() == 0) return std::optional<ClaimedRun>();
-        auto cr = LoadClaimed(c, run_id);
-        if (!cr) return std::move(cr).error();
-        return std::optional<ClaimedRun>(std::move(*cr));
+        auto started = StartRuns(c, {run_id}, owner, now, lease_until);
+        if (!started) return std::move(started).error();
+        if (started->empty()) return std::optional<ClaimedRun>();
+        return std::optional<ClaimedRun>(std::move(started->front()));
     });
 }
 
@@ -293,16 +388,16 @@ Result<int> SqlStore::ReapExpiredLeases(Micros now, int max_attempts) {
 
 namespace {
 
-Status AppendLogs(Connection& c, std::int64_t run_id, const std::vector<std::string>& entries) {
-    if (entries.empty()) return Ok();
-    // Entries of a run executed again (after a lost worker) follow those of its earlier attempt.
-    auto last = sql::Count(c, "SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?",
-                           [&](Statement& s) { s.Bind(run_id); });
-    if (!last) return std::move(last).error();
-    std::int64_t seq = *last + 1;
-    for (const auto& e : entries) {
-        Statement s(c, "INSERT INTO run_logs (run_id, seq, entry) VALUES (?, ?, ?)");
-        s.Bind(run_id).Bind(seq++).Bind(e);
+// Inserts `entries` after `last_seq`, up to 16 rows per statement (statements of 16, 8, 4, 2 and 1 rows).
+Status AppendLogs(Connection& c, std::int64_t run_id, const std::vector<std::string>& entries, std::int64_t last_seq) {
+    std::size_t i = 0;
+    while (i < entries.size()) {
+        std::size_t rows = 16;
+        while (rows > entries.size() - i) rows >>= 1;
+        std::string text = "INSERT INTO run_logs (run_id, seq, entry) VALUES (?, ?, ?)";
+        for (std::size_t k = 1; k < rows; ++k) text += ", (?, ?, ?)";
+        Statement s(c, text);
+        for (std::size_t k = 0; k < rows; ++k, ++i) s.Bind(run_id).Bind(++last_seq).Bind(entries[i]);
         if (auto r = s.Run(); !r) return r;
     }
     return Ok();
@@ -312,7 +407,13 @@ Status AppendLogs(Connection& c, std::int64_t run_id, const std::vector<std::str
 
 Status SqlStore::AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) {
     if (entries.empty()) return Ok();
-    return db_->Write([&](Connection& c) { return AppendLogs(c, run_id, entries); });
+    return db_->Write([&](Connection& c) -> Status {
+        // Entries of a run executed again (after a lost worker) follow those of its earlier attempt.
+        auto last = sql::Count(c, "SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?",
+                               [&](Statement& s) { s.Bind(run_id); });
+        if (!last) return std::move(last).error();
+        return AppendLogs(c, run_id, entries, *last);
+    });
 }
 
 Result<Page<std::string>> SqlStore::ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) {
@@ -334,41 +435,94 @@ Result<Page<std::string>> SqlStore::ListRunLogs(PartnerId partner, std::int64_t 
     });
 }
 
+namespace {
+
+// A PostgreSQL array literal of texts: {"a","b \"quoted\""}.
+std::string TextArray(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char ch : item) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+}  // namespace
+
 Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
+    if (db_->dialect() == sql::Dialect::kPostgres) {
+        // One statement in one round trip: the end, the log entries and the wake-up of sync callers waiting on
+        // other processes (delivered at commit). Setup and Delete flows, and a run no longer running, take the
+        // transaction below (no row here).
+        auto ended = db_->WriteAutocommit([&](Connection& c) -> Result<std::optional<Run>> {
+            Statement s(
+                c,
+                "WITH ended AS (UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, "
+                "lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', "
+                "'must stop') AND flow NOT IN ('setup', 'delete') RETURNING id, account_id, automation_id, guid, "
+                "(SELECT b.guid FROM automations b WHERE b.id = runs.automation_id) AS automation_guid, status, "
+                "context, flow, inputs, start_payload, output, error, attempt, call_depth, idempotency_key, "
+                "schedule_starttime, starttime, stoptime, created_at, updated_at, response, (SELECT "
+                "COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = runs.id) AS last_seq, "
+                "pg_notify('weft_run_finished', CAST(id AS TEXT)) AS notified), "
+                "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, e.last_seq + l.n, l.entry FROM "
+                "ended e CROSS JOIN unnest(CAST(? AS TEXT[])) WITH ORDINALITY AS l(entry, n)) "
+                "SELECT id, account_id, automation_id, guid, automation_guid, status, context, flow, inputs, "
+                "start_payload, output, error, attempt, call_depth, idempotency_key, schedule_starttime, starttime, "
+                "stoptime, created_at, updated_at, response FROM ended");
+            s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime);
+            s.Bind(run_id).Bind(TextArray(o.logs));
+            auto row = s.Step();
+            if (!row) return std::move(row).error();
+            if (!*row) return std::optional<Run>();
+            return std::optional<Run>(ReadRun(s));
+        });
+        if (!ended) return std::move(ended).error();
+        if (*ended) return std::move(**ended);
+    }
     return db_->Write([&](Connection& c) -> Result<Run> {
-        Statement s(
-            c,
+        // The ended run comes back from the UPDATE (columns as ReadRun's, then the last log entry's seq). On
+        // PostgreSQL the same statement wakes sync callers waiting on other processes (delivered at commit).
+        static constexpr const char* kEnd =
             "UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, lease_owner = NULL, "
-            "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')");
+            "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop') "
+            "RETURNING id, account_id, automation_id, guid, (SELECT b.guid FROM automations b WHERE b.id = "
+            "runs.automation_id), status, context, flow, inputs, start_payload, output, error, attempt, call_depth, "
+            "idempotency_key, schedule_starttime, starttime, stoptime, created_at, updated_at, response, "
+            "(SELECT COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = runs.id)";
+        const bool pg = c.dialect() == sql::Dialect::kPostgres;
+        Statement s(c, pg ? std::string(kEnd) + ", pg_notify('weft_run_finished', CAST(id AS TEXT))" : kEnd);
         s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
-        if (auto r = s.Run(); !r) return std::move(r).error();
-        if (c.Changes() == 0) {
+        auto row = s.Step();
+        if (!row) return std::move(row).error();
+        if (!*row) {
             // Deleted (with its account or automation), or no longer this worker's to end (its lease lapsed and
             // the reaper requeued it): record nothing.
             auto now = RunById(c, run_id);
             if (!now) return now;
             return Error::Conflict("The run is no longer running (now " + now->status + ").");
         }
-        if (auto r = AppendLogs(c, run_id, o.logs); !r) return std::move(r).error();
+        Run ended = ReadRun(s);
+        const std::int64_t last_seq = s.Int(21);
+        // Entries of a run executed again (after a lost worker) follow those of its earlier attempt.
+        if (auto r = AppendLogs(c, run_id, o.logs, last_seq); !r) return std::move(r).error();
         const bool succeeded = o.status == kRunStatusFinished || o.status == kRunStatusFinishedWithWarnings;
-        Statement last(c,
-                       "UPDATE automations SET last_run_at = (SELECT starttime FROM runs WHERE id = ?1), "
-                       "setup_complete = CASE WHEN ?2 = 1 AND (SELECT flow FROM runs WHERE id = ?1) = 'setup' "
-                       "THEN 1 ELSE setup_complete END WHERE id = (SELECT automation_id FROM runs WHERE id = ?1)");
-        last.Bind(run_id).Bind(succeeded);
-        if (auto r = last.Run(); !r) return std::move(r).error();
-        if (c.dialect() == sql::Dialect::kPostgres) {
-            // Wakes sync callers waiting on other processes (delivered when this transaction commits).
-            Statement notify(c, "SELECT pg_notify('weft_run_finished', ?)");
-            notify.Bind(std::to_string(run_id));
-            if (auto r = notify.Run(); !r) return std::move(r).error();
+        if (succeeded && ended.flow == "setup") {
+            Statement setup(c, "UPDATE automations SET setup_complete = 1 WHERE id = ?");
+            setup.Bind(ended.automation_id);
+            if (auto r = setup.Run(); !r) return std::move(r).error();
+        } else if (succeeded && ended.flow == "delete") {
+            // The Delete flow did its work: the automation goes now, in the transaction that records the end.
+            Statement remove(c, "DELETE FROM automations WHERE id = ?");
+            remove.Bind(ended.automation_id);
+            if (auto r = remove.Run(); !r) return std::move(r).error();
         }
-        auto ended = RunById(c, run_id);
-        if (!ended || !succeeded || ended->flow != "delete") return ended;
-        // The Delete flow did its work: the automation goes now, in the transaction that records the run's end.
-        Statement remove(c, "DELETE FROM automations WHERE id = ?");
-        remove.Bind(ended->automation_id);
-        if (auto r = remove.Run(); !r) return std::move(r).error();
         return ended;
     });
 }

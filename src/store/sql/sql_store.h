@@ -4,6 +4,7 @@
 #include <string>
 
 #include "domain/store.h"
+#include "store/sql/combiner.h"
 #include "store/sql/sql_db.h"
 
 namespace weft {
@@ -121,6 +122,17 @@ class SqlStore : public Store {
   private:
     std::unique_ptr<sql::Database> db_;
     void EnsureMigrationsTable();
+
+    // PostgreSQL: runs queued by concurrent calls share one transaction (see EnqueueRun).
+    struct EnqueueRequest {
+        PartnerId partner;
+        const Run& run;
+        int queue_cap;
+        std::optional<Result<Run>> result;
+        bool done = false;
+    };
+    sql::Combiner<EnqueueRequest> enqueues_;
+    void EnqueueBatch(std::vector<EnqueueRequest*>& batch);
 };
 
 }  // namespace weft
