@@ -139,6 +139,17 @@ int Serve(const cli::Settings& s, bool api) {
 
     const int db_read_threads = static_cast<int>(s.Int("db_read_threads", 1, 256));
     const bool postgres = IsPostgresUrl(s.Str("database"));
+    // 0 runs in flight: this process only answers the API; the runs its calls queue are executed by the other
+    // processes on the same PostgreSQL database (a sync call is woken when one of them finishes the run).
+    const int runs_in_flight = static_cast<int>(s.Int("max_runs_in_flight", 0, 100000));
+    if (runs_in_flight == 0 && !api) {
+        throw std::runtime_error("max_runs_in_flight 0 makes a worker that runs nothing: give it 1 or more");
+    }
+    if (runs_in_flight == 0 && !postgres) {
+        throw std::runtime_error(
+            "max_runs_in_flight 0 (a server that runs nothing itself) needs a PostgreSQL database shared with "
+            "processes that run the runs (--database postgres://...)");
+    }
     int connections = db_threads + db_read_threads;
     if (postgres && s.Int("db_pool", 0, 10000) > 0) connections = static_cast<int>(s.Int("db_pool", 0, 10000));
     auto store = OpenStore(s, connections, true);
@@ -221,7 +232,7 @@ int Serve(const cli::Settings& s, bool api) {
     jobs::WorkerOptions worker_options;
     worker_options.owner = NewGuid(clock->Now());
     worker_options.lease = s.Int("run_lease", 1, 3600) * 1'000'000;
-    worker_options.capacity = static_cast<int>(s.Int("max_runs_in_flight", 1, 100000));
+    worker_options.capacity = runs_in_flight;
     http::HttpClient::Options client_options;
     client_options.allow_private_network = s.Bool("allow_private_network");
     if (client_options.allow_private_network) {
@@ -248,6 +259,7 @@ int Serve(const cli::Settings& s, bool api) {
     const std::uint16_t bound = server.Listen();
     spdlog::info("weft {} listening on {}:{} (database {})", api ? "server" : "worker", host, bound,
                  s.Str("database").empty() ? s.Str("data") + "/weft.db" : RedactedUrl(s.Str("database")));
+    if (runs_in_flight == 0) spdlog::info("max_runs_in_flight is 0: runs are executed by the other processes");
     jobs::Scheduler scheduler(*store, *clock, server.runtime(), checker, run_events, metrics,
                               std::chrono::milliseconds(s.Int("scheduler_tick_ms", 10, 60000)));
     std::unique_ptr<pg::LeaderLock> scheduler_lock;

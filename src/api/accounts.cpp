@@ -14,10 +14,8 @@ Result<http::Response> ListAccounts(ApiDeps& deps, CallContext& ctx) {
     if (const auto* v = ctx.req.Query("search")) filter.search = *v;
     auto page = deps.accounts.List(ctx.partner.app_id, filter, paging->AsRequest());
     if (!page) return std::move(page).error();
-    json::array data;
-    for (const auto& a : page->items) data.emplace_back(AccountView(a));
-    return JsonBody(200,
-                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+    return PagedResponse(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, *page,
+                         [](const Account& a) { return AccountView(a); });
 }
 
 Result<http::Response> CreateAccount(ApiDeps& deps, CallContext& ctx) {
@@ -79,10 +77,8 @@ Result<http::Response> ListUsers(ApiDeps& deps, CallContext& ctx) {
     if (!paging) return std::move(paging).error();
     auto page = deps.accounts.ListUsers(ctx.partner.app_id, *ctx.account, paging->AsRequest());
     if (!page) return std::move(page).error();
-    json::array data;
-    for (const auto& u : page->items) data.emplace_back(UserView(u));
-    return JsonBody(200,
-                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+    return PagedResponse(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, *page,
+                         [](const User& u) { return UserView(u); });
 }
 
 Result<http::Response> CreateUser(ApiDeps& deps, CallContext& ctx) {

@@ -87,13 +87,8 @@ Result<http::Response> ListAutomations(ApiDeps& deps, CallContext& ctx) {
     auto page = deps.automations->List(ctx.partner.app_id, *ctx.account, paging->AsRequest());
     if (!page) return std::move(page).error();
     const std::string base = BaseUrl(ctx.req, deps.public_url);
-    json::array data;
-    for (const auto& b : page->items) {
-        auto view = AutomationJson(deps, ctx.partner.app_id, b, base, false);
-        if (!view) return std::move(view).error();
-        data.emplace_back(std::move(*view));
-    }
-    return JsonBody(200, PageEnvelope(ctx.req, base, *paging, page->total, std::move(data)));
+    return PagedResponse(ctx.req, base, *paging, *page,
+                         [&](const Automation& b) { return AutomationJson(deps, ctx.partner.app_id, b, base, false); });
 }
 
 Result<http::Response> CreateAutomation(ApiDeps& deps, CallContext& ctx) {

@@ -111,10 +111,8 @@ Result<http::Response> ListConnectors(ApiDeps& deps, CallContext& ctx) {
     if (!paging) return std::move(paging).error();
     auto page = Service(deps).ListConnectors(ctx.partner.app_id, paging->AsRequest());
     if (!page) return std::move(page).error();
-    json::array data;
-    for (const auto& c : page->items) data.emplace_back(ConnectorView(c, false));
-    return JsonBody(200,
-                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+    return PagedResponse(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, *page,
+                         [](const auto& c) { return ConnectorView(c, false); });
 }
 
 Result<http::Response> GetConnector(ApiDeps& deps, CallContext& ctx) {
@@ -151,10 +149,8 @@ Result<http::Response> ListDatasources(ApiDeps& deps, CallContext& ctx) {
     if (!paging) return std::move(paging).error();
     auto page = Service(deps).ListDatasources(ctx.partner.app_id, *ctx.account, paging->AsRequest());
     if (!page) return std::move(page).error();
-    json::array data;
-    for (const auto& d : page->items) data.emplace_back(DatasourceView(deps, ctx, d, false));
-    return JsonBody(200,
-                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+    return PagedResponse(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, *page,
+                         [&](const auto& d) { return DatasourceView(deps, ctx, d, false); });
 }
 
 Result<http::Response> CreateDatasource(ApiDeps& deps, CallContext& ctx) {

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "api/partner_call.h"
+
 namespace weft::api {
 
 namespace {
@@ -96,6 +98,11 @@ json::object PageEnvelope(const http::Request& req, const std::string& base_url,
     out["links"] = std::move(links);
     out["meta"] = std::move(meta);
     return out;
+}
+
+http::Response PageResponse(const http::Request& req, const std::string& base_url, const Paging& paging,
+                            std::int64_t total, json::array data) {
+    return JsonBody(200, PageEnvelope(req, base_url, paging, total, std::move(data)));
 }
 
 }  // namespace weft::api

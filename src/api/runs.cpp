@@ -178,10 +178,8 @@ Result<http::Response> ListRuns(ApiDeps& deps, CallContext& ctx) {
     if (!errors.empty()) return Error::Validation(std::move(errors));
     auto page = deps.runs->List(ctx.partner.app_id, *b, filter, paging->AsRequest());
     if (!page) return std::move(page).error();
-    json::array data;
-    for (const auto& r : page->items) data.emplace_back(RunView(r, false));
-    return JsonBody(200,
-                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+    return PagedResponse(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, *page,
+                         [](const Run& r) { return RunView(r, false); });
 }
 
 Result<http::Response> GetRun(ApiDeps& deps, CallContext& ctx) {
@@ -209,13 +207,10 @@ Result<http::Response> RunLogs(ApiDeps& deps, CallContext& ctx) {
     if (!paging) return std::move(paging).error();
     auto page = deps.runs->Logs(ctx.partner.app_id, *run, paging->AsRequest());
     if (!page) return std::move(page).error();
-    json::array data;
-    for (const auto& entry : page->items) {
+    return PagedResponse(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, *page, [](const std::string& entry) {
         auto v = ParseJson(entry);
-        data.emplace_back(v ? std::move(*v) : json::value(nullptr));
-    }
-    return JsonBody(200,
-                    PageEnvelope(ctx.req, BaseUrl(ctx.req, deps.public_url), *paging, page->total, std::move(data)));
+        return v ? std::move(*v) : json::value(nullptr);
+    });
 }
 
 Result<http::Response> StopRun(ApiDeps& deps, CallContext& ctx) {

@@ -124,13 +124,8 @@ Result<http::Response> ListTemplates(ApiDeps& deps, CallContext& ctx) {
     auto page = deps.templates->List(ctx.partner.app_id, status, paging->AsRequest());
     if (!page) return std::move(page).error();
     const std::string base = BaseUrl(ctx.req, deps.public_url);
-    json::array data;
-    for (const auto& t : page->items) {
-        auto view = TemplateJson(deps, ctx.partner.app_id, t, base, false);
-        if (!view) return std::move(view).error();
-        data.emplace_back(std::move(*view));
-    }
-    return JsonBody(200, PageEnvelope(ctx.req, base, *paging, page->total, std::move(data)));
+    return PagedResponse(ctx.req, base, *paging, *page,
+                         [&](const Template& t) { return TemplateJson(deps, ctx.partner.app_id, t, base, false); });
 }
 
 Result<http::Response> GetTemplate(ApiDeps& deps, CallContext& ctx) {

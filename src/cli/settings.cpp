@@ -39,7 +39,10 @@ const std::vector<SettingDef>& AllSettings() {
         {"sync_timeout", "55", "Seconds a sync run call waits for the outcome before answering 202", false},
         {"run_lease", "30",
          "Seconds a worker's claim on a run lasts without renewal (a lost worker's runs wait this long)", false},
-        {"max_runs_in_flight", "512", "Runs this process executes at once (across all accounts)", false},
+        {"max_runs_in_flight", "512",
+         "Runs this process executes at once (across all accounts); 0 on a `serve` sharing a PostgreSQL "
+         "database: it only answers the API and other processes run its runs",
+         false},
         {"run_retention_days", "30", "Days an ended run and its block log are kept before they are deleted", false},
         {"retention_interval", "600", "Seconds between passes that delete runs past the retention window", false},
         {"scheduler_tick_ms", "1000", "How often the scheduler looks for due schedules, in milliseconds", false},

@@ -49,6 +49,23 @@ describe('weft CLI', () => {
         }
     });
 
+    it('docs/scale-out.md: --max-runs-in-flight 0 (API only) is refused on SQLite and on a worker, saying why', async () => {
+        const dir = makeDataDir();
+        try {
+            const sqlite = `sqlite://${path.join(dir, 'weft.db')}`;
+            const serve = await runWeft(['serve', '--database', sqlite, '--listen', '127.0.0.1:0', '--max-runs-in-flight', '0'], { timeoutMs: 15000 });
+            assert.notEqual(serve.code, 0, 'exits non-zero');
+            assert.notEqual(serve.code, 'SIGTERM', 'exits by itself, not by the test timeout');
+            assert.match(serve.stdout + serve.stderr, /max_runs_in_flight 0.*PostgreSQL/);
+            const worker = await runWeft(['worker', '--database', sqlite, '--listen', '127.0.0.1:0', '--max-runs-in-flight', '0'], { timeoutMs: 15000 });
+            assert.notEqual(worker.code, 0, 'exits non-zero');
+            assert.notEqual(worker.code, 'SIGTERM', 'exits by itself, not by the test timeout');
+            assert.match(worker.stdout + worker.stderr, /max_runs_in_flight 0 makes a worker that runs nothing/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it('partner update / key-add on an unknown app id exit non-zero', async () => {
         const dir = makeDataDir();
         try {

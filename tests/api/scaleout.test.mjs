@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { WeftServer, createPgDatabase, dropPgDatabase, pgUrl, createAccount, expectError } from './lib/harness.mjs';
-import { defs, createAutomation, runAsync, allRuns, countRuns, until, FINAL } from './lib/automations.mjs';
+import { defs, createAutomation, runAsync, waitRun, allRuns, countRuns, until, FINAL } from './lib/automations.mjs';
 
 const HOUR = 3600;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -164,5 +164,78 @@ describe('scale-out: two servers and a worker on one PostgreSQL database', { ski
         const runs = await allRuns(api, account, b);
         assert.equal(runs.length, 2, 'no tick fired twice');
         assert.equal(new Set(runs.map((r) => r.schedule_starttime)).size, 2);
+    });
+});
+
+// A `serve` with `--max-runs-in-flight 0` only answers the API: the runs its calls queue are executed by the
+// worker, and a sync call still gets the run's outcome, woken by the worker's NOTIFY when the run ends.
+describe('scale-out: an API-only server (max_runs_in_flight 0) and a worker', { skip: havePg ? false : 'no PostgreSQL (set WEFT_TEST_PG_URL)' }, () => {
+    let db;
+    let S;
+    let W;
+    let P;
+    let account;
+    const SYNC_TIMEOUT = 3;
+    const args = () => ['--database', pgUrl(db), '--run-lease', '3', '--scheduler-tick-ms', '100'];
+    const runsStarted = async (proc) => {
+        const text = (await proc.request('GET', '/metrics')).text;
+        const m = /^weft_runs_started_total (\d+)$/m.exec(text);
+        return m ? Number(m[1]) : 0;
+    };
+
+    before(async () => {
+        db = createPgDatabase('weft_apionly');
+        S = await WeftServer.start({ args: [...args(), '--max-runs-in-flight', '0', '--sync-timeout', String(SYNC_TIMEOUT)] });
+        W = await WeftServer.start({ args: args(), command: 'worker' });
+        P = S.client(await S.createPartner({ rateLimit: 100000 }));
+        account = await createAccount(P);
+    });
+    after(async () => {
+        for (const p of [S, W]) {
+            if (!p) continue;
+            await p.kill();
+            p.cleanup();
+        }
+        dropPgDatabase(db);
+    });
+
+    it('a sync call answers 200 with the output of the run the worker executed, moments after it ended', async () => {
+        const b = await createAutomation(P, account, defs.sleep(1, { slept: true }));
+        const workerBefore = await runsStarted(W);
+        for (let i = 0; i < 3; i++) {
+            const t0 = Date.now();
+            const res = await P.post(`/v1/accounts/${account.guid}/blends/${b.guid}/run`, { json: {} });
+            const answeredAt = Date.now();
+            assert.equal(res.status, 200, res.text);
+            assert.deepEqual(res.body, { slept: true }, 'the output itself, not a 202 with the run');
+            assert.ok(answeredAt - t0 >= 1000, `the 1 s sleep ran before the answer (${answeredAt - t0} ms)`);
+            const run = await P.get(`/v1/accounts/${account.guid}/blends/${b.guid}/runs/${res.headers['x-run-guid']}`);
+            assert.equal(run.status, 200, run.text);
+            assert.equal(run.body.status, 'finished');
+            assert.equal(run.body.context, 'api_sync');
+            assert.equal(run.body.attempt, 1);
+            // The server polls for ended runs only once a second as a fallback: an answer this close to the
+            // run's end (three times in a row) is the worker's NOTIFY waking the caller.
+            const lag = answeredAt - Date.parse(run.body.stoptime);
+            assert.ok(lag < 500, `answered ${lag} ms after the run ended on the worker`);
+        }
+        assert.equal(await runsStarted(S), 0, 'the API-only server started no run');
+        assert.equal((await runsStarted(W)) - workerBefore, 3, 'the worker started all three');
+    });
+
+    it('a run on the worker outlasting sync_timeout: 202 + the run + Location, and the worker finishes it', async () => {
+        const b = await createAutomation(P, account, defs.sleep(SYNC_TIMEOUT + 2, { late: true }));
+        const t0 = Date.now();
+        const res = await P.post(`/v1/accounts/${account.guid}/blends/${b.guid}/run`, { json: {} });
+        const waited = Date.now() - t0;
+        assert.equal(res.status, 202, res.text);
+        assert.ok(waited >= SYNC_TIMEOUT * 1000 - 100 && waited < (SYNC_TIMEOUT + 2) * 1000, `answered after ${waited} ms`);
+        assert.equal(res.body.context, 'api_sync');
+        assert.equal(res.body.status, 'running', 'the worker had claimed it');
+        assert.equal(res.headers.location, `${S.baseUrl}/v1/accounts/${account.guid}/blends/${b.guid}/runs/${res.body.guid}`);
+        const ended = await waitRun(P, account, b, res.body.guid, undefined, { timeoutMs: 15000 });
+        assert.equal(ended.status, 'finished');
+        assert.deepEqual(ended.output, { late: true });
+        assert.equal(await runsStarted(S), 0, 'the API-only server started no run');
     });
 });

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/asio.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <future>
@@ -13,19 +12,20 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_server.h"
+
 namespace weft::http {
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using engine::HttpRequestEffect;
 using engine::HttpResult;
 using engine::TransportError;
-
-constexpr auto kTuple = asio::as_tuple(use_awaitable);
+using testing::kTuple;
+using testing::LoopbackServer;
 
 struct SeenRequest {
     std::string method;
@@ -37,20 +37,8 @@ struct SeenRequest {
 // A tiny HTTP/1.1 server on 127.0.0.1, port 0, on its own thread, with fixed routes.
 class TestServer {
   public:
-    TestServer() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-        port_ = acceptor_.local_endpoint().port();
-        asio::co_spawn(ioc_, Accept(), [](std::exception_ptr e) {
-            if (e) ADD_FAILURE() << "test server accept loop failed";
-        });
-        thread_ = std::thread([this] { ioc_.run(); });
-    }
-    ~TestServer() {
-        ioc_.stop();
-        thread_.join();
-    }
-
-    std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-    std::uint16_t port() const { return port_; }
+    std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port()) + path; }
+    std::uint16_t port() const { return loop_.port(); }
     std::vector<SeenRequest> seen() const {
         std::lock_guard lock(mu_);
         return seen_;
@@ -58,14 +46,6 @@ class TestServer {
 
   private:
     using Response = bhttp::response<bhttp::string_body>;
-
-    asio::awaitable<void> Accept() {
-        for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-            if (ec) co_return;
-            asio::co_spawn(ioc_, Session(std::move(socket)), [](std::exception_ptr) {});
-        }
-    }
 
     asio::awaitable<void> Session(tcp::socket socket) {
         beast::flat_buffer buffer;
@@ -130,9 +110,9 @@ class TestServer {
         } else if (target == "/r/loop") {
             redirect(302, "/r/loop");
         } else if (target == "/r/private") {
-            redirect(302, "http://127.0.0.2:" + std::to_string(port_) + "/r/target");
+            redirect(302, "http://127.0.0.2:" + std::to_string(port()) + "/r/target");
         } else if (target == "/r/other-host") {
-            redirect(302, "http://localhost:" + std::to_string(port_) + "/r/target");
+            redirect(302, "http://localhost:" + std::to_string(port()) + "/r/target");
         } else if (target.starts_with("/big/")) {
             res.body() = std::string(std::stoul(target.substr(5)), 'x');
         } else {
@@ -141,12 +121,9 @@ class TestServer {
         return res;
     }
 
-    asio::io_context ioc_{1};
-    tcp::acceptor acceptor_;
-    std::uint16_t port_ = 0;
-    std::thread thread_;
     mutable std::mutex mu_;
     std::vector<SeenRequest> seen_;
+    LoopbackServer loop_{[this](tcp::socket socket) { return Session(std::move(socket)); }};  // last: see its header
 };
 
 HttpResult SendAndWait(HttpClient& client, HttpRequestEffect request) {

@@ -5,7 +5,6 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "http/http_client.h"
+#include "loopback_server.h"
 #include "support/temp_dir.h"
 #include "test_pki.h"
 
@@ -28,15 +28,14 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
-using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using engine::HttpRequestEffect;
 using engine::HttpResult;
 using engine::TransportError;
+using testing::kTuple;
+using testing::LoopbackServer;
 using testing::TestCa;
 using testing::TestCertificate;
-
-constexpr auto kTuple = asio::as_tuple(use_awaitable);
 
 struct SeenRequest {
     std::string server_name;  // SNI sent by the client
@@ -49,23 +48,10 @@ struct SeenRequest {
 //   /echo: "<METHOD> <body>"; /json: {"secure":true}; /redirect?<status>&<url>: that redirect.
 class TlsServer {
   public:
-    explicit TlsServer(const TestCertificate& certificate)
-        : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-        tls_.use_certificate_chain(asio::buffer(certificate.cert_pem));
-        tls_.use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
-        port_ = acceptor_.local_endpoint().port();
-        asio::co_spawn(ioc_, Accept(), [](std::exception_ptr e) {
-            if (e) ADD_FAILURE() << "TLS test server accept loop failed";
-        });
-        thread_ = std::thread([this] { ioc_.run(); });
-    }
-    ~TlsServer() {
-        ioc_.stop();
-        thread_.join();
-    }
+    explicit TlsServer(const TestCertificate& certificate) : tls_(ServerContext(certificate)) {}
 
     std::string Url(const std::string& host, const std::string& path) const {
-        return "https://" + host + ":" + std::to_string(port_) + path;
+        return "https://" + host + ":" + std::to_string(loop_.port()) + path;
     }
     std::vector<SeenRequest> seen() const {
         std::lock_guard lock(mu_);
@@ -87,12 +73,11 @@ class TlsServer {
   private:
     using Response = bhttp::response<bhttp::string_body>;
 
-    asio::awaitable<void> Accept() {
-        for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-            if (ec) co_return;
-            asio::co_spawn(ioc_, Session(std::move(socket)), [](std::exception_ptr) {});
-        }
+    static ssl::context ServerContext(const TestCertificate& certificate) {
+        ssl::context tls(ssl::context::tls_server);
+        tls.use_certificate_chain(asio::buffer(certificate.cert_pem));
+        tls.use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
+        return tls;
     }
 
     asio::awaitable<void> Session(tcp::socket socket) {
@@ -134,14 +119,11 @@ class TlsServer {
         co_await stream.async_shutdown(kTuple);
     }
 
-    asio::io_context ioc_{1};
-    ssl::context tls_{ssl::context::tls_server};
-    tcp::acceptor acceptor_;
-    std::uint16_t port_ = 0;
-    std::thread thread_;
+    ssl::context tls_;
     mutable std::mutex mu_;
     std::vector<SeenRequest> seen_;
     int failed_handshakes_ = 0;
+    LoopbackServer loop_{[this](tcp::socket socket) { return Session(std::move(socket)); }};  // last: see its header
 };
 
 // One CA per test binary run: key generation is the slow part.
