@@ -209,26 +209,22 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
                 return std::move(earlier).error();
             }
         }
-        // The cap check and the insert in one statement (explicit casts: PostgreSQL types the parameters of an
-        // INSERT ... SELECT from them).
+        auto queued = sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
+                                 [&](Statement& q) { q.Bind(run.account_id); });
+        if (!queued) return std::move(queued).error();
+        if (*queued >= queue_cap) return QueueFull(*queued);
+        // (Not one INSERT ... SELECT with the count: SQLite would copy the rows through a temporary table first,
+        // as the statement reads the table it writes.)
         Statement s(c,
                     "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, "
                     "attempt, call_depth, idempotency_key, schedule_starttime, created_at, updated_at) "
-                    "SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS TEXT), 'queued', CAST(?4 AS TEXT), "
-                    "CAST(?5 AS TEXT), CAST(?6 AS TEXT), CAST(?7 AS TEXT), 1, CAST(?8 AS BIGINT), CAST(?9 AS TEXT), "
-                    "CAST(?10 AS BIGINT), CAST(?11 AS BIGINT), CAST(?12 AS BIGINT) "
-                    "WHERE (SELECT COUNT(*) FROM runs WHERE account_id = ?1 AND status = 'queued') < ?13 RETURNING id");
+                    "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id");
         s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context).Bind(run.flow);
         s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
-        s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at).Bind(queue_cap);
+        s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at);
         auto inserted = s.Step();
         if (!inserted) return std::move(inserted).error();
-        if (!*inserted) {
-            auto queued = sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
-                                     [&](Statement& q) { q.Bind(run.account_id); });
-            if (!queued) return std::move(queued).error();
-            return QueueFull(*queued);
-        }
+        if (!*inserted) return Error::Internal("INSERT ... RETURNING returned no row");
         return Queued(run, s.Int(0), std::move(automation_guid));
     });
 }
