@@ -110,15 +110,7 @@ class Database {
     // and its own result.
     template <typename Fn>
     auto Write(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-        using R = decltype(fn(std::declval<Connection&>()));
-        std::optional<R> result;
-        WriteOutcome o = RunWrite([&](Connection& c) {
-            result.emplace(fn(c));
-            return result->ok();
-        });
-        if (o.exception) std::rethrow_exception(o.exception);
-        if (!o.status.ok()) return o.status.error();
-        return std::move(*result);
+        return WriteWith(std::forward<Fn>(fn), false);
     }
 
     // Runs `fn(Connection&)` outside an explicit transaction: each statement commits on its own, durably, so a
@@ -126,15 +118,7 @@ class Database {
     // statement may have committed). A backend without autocommit writes (SQLite) runs fn as a Write.
     template <typename Fn>
     auto WriteAutocommit(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-        using R = decltype(fn(std::declval<Connection&>()));
-        std::optional<R> result;
-        WriteOutcome o = RunAutocommit([&](Connection& c) {
-            result.emplace(fn(c));
-            return result->ok();
-        });
-        if (o.exception) std::rethrow_exception(o.exception);
-        if (!o.status.ok()) return o.status.error();
-        return std::move(*result);
+        return WriteWith(std::forward<Fn>(fn), true);
     }
 
     // Runs `fn(Connection&)` outside an explicit transaction (each statement sees the latest commits).
@@ -161,6 +145,20 @@ class Database {
     virtual Status RunRead(const std::function<void(Connection&)>& fn, bool snapshot) = 0;
 
   private:
+    template <typename Fn>
+    auto WriteWith(Fn&& fn, bool autocommit) -> decltype(fn(std::declval<Connection&>())) {
+        using R = decltype(fn(std::declval<Connection&>()));
+        std::optional<R> result;
+        auto body = [&](Connection& c) {
+            result.emplace(fn(c));
+            return result->ok();
+        };
+        WriteOutcome o = autocommit ? RunAutocommit(body) : RunWrite(body);
+        if (o.exception) std::rethrow_exception(o.exception);
+        if (!o.status.ok()) return o.status.error();
+        return std::move(*result);
+    }
+
     template <typename Fn>
     auto ReadWith(Fn&& fn, bool snapshot) -> decltype(fn(std::declval<Connection&>())) {
         using R = decltype(fn(std::declval<Connection&>()));
