@@ -93,17 +93,21 @@ ClaimedRun ReadClaimed(const Statement& s) {
 
 // "?, ?, ?" for an IN list of `ids`, padded to a power of two with id 0 (no run has it), so that a statement
 // has a few cached shapes rather than one per batch size.
-std::string InList(std::size_t ids) {
+std::size_t InListSize(std::size_t ids) {
     std::size_t n = 1;
     while (n < ids) n <<= 1;
+    return n;
+}
+
+std::string InList(std::size_t ids) {
+    const std::size_t n = InListSize(ids);
     std::string out = "?";
     for (std::size_t i = 1; i < n; ++i) out += ", ?";
     return out;
 }
 
 void BindInList(Statement& s, const std::vector<std::int64_t>& ids) {
-    std::size_t n = 1;
-    while (n < ids.size()) n <<= 1;
+    const std::size_t n = InListSize(ids.size());
     for (std::size_t i = 0; i < n; ++i) s.Bind(i < ids.size() ? ids[i] : std::int64_t{0});
 }
 
@@ -449,6 +453,20 @@ std::string TextArray(const std::vector<std::string>& items) {
     return out;
 }
 
+// The end of a run: the UPDATE, and what it returns (ReadRun's columns, then the last log entry's seq).
+constexpr const char* kEndRun =
+    "UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, lease_owner = NULL, "
+    "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')";
+constexpr const char* kEndReturning =
+    " RETURNING id, account_id, automation_id, guid, (SELECT b.guid FROM automations b WHERE b.id = "
+    "runs.automation_id), status, context, flow, inputs, start_payload, output, error, attempt, call_depth, "
+    "idempotency_key, schedule_starttime, starttime, stoptime, created_at, updated_at, response, "
+    "(SELECT COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = runs.id) AS last_seq";
+
+void BindEnd(Statement& s, std::int64_t run_id, const RunOutcome& o) {
+    s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
+}
+
 }  // namespace
 
 Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
@@ -457,23 +475,13 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
         // other processes (delivered at commit). Setup and Delete flows, and a run no longer running, take the
         // transaction below (no row here).
         auto ended = db_->WriteAutocommit([&](Connection& c) -> Result<std::optional<Run>> {
-            Statement s(
-                c,
-                "WITH ended AS (UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, "
-                "lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', "
-                "'must stop') AND flow NOT IN ('setup', 'delete') RETURNING id, account_id, automation_id, guid, "
-                "(SELECT b.guid FROM automations b WHERE b.id = runs.automation_id) AS automation_guid, status, "
-                "context, flow, inputs, start_payload, output, error, attempt, call_depth, idempotency_key, "
-                "schedule_starttime, starttime, stoptime, created_at, updated_at, response, (SELECT "
-                "COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = runs.id) AS last_seq, "
-                "pg_notify('weft_run_finished', CAST(id AS TEXT)) AS notified), "
-                "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, e.last_seq + l.n, l.entry FROM "
-                "ended e CROSS JOIN unnest(CAST(? AS TEXT[])) WITH ORDINALITY AS l(entry, n)) "
-                "SELECT id, account_id, automation_id, guid, automation_guid, status, context, flow, inputs, "
-                "start_payload, output, error, attempt, call_depth, idempotency_key, schedule_starttime, starttime, "
-                "stoptime, created_at, updated_at, response FROM ended");
-            s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime);
-            s.Bind(run_id).Bind(TextArray(o.logs));
+            Statement s(c, std::string("WITH ended AS (") + kEndRun + " AND flow NOT IN ('setup', 'delete')" +
+                               kEndReturning + ", pg_notify('weft_run_finished', CAST(id AS TEXT))), " +
+                               "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, e.last_seq + l.n, "
+                               "l.entry FROM ended e CROSS JOIN unnest(CAST(? AS TEXT[])) WITH ORDINALITY AS "
+                               "l(entry, n)) SELECT * FROM ended");
+            BindEnd(s, run_id, o);
+            s.Bind(TextArray(o.logs));
             auto row = s.Step();
             if (!row) return std::move(row).error();
             if (!*row) return std::optional<Run>();
@@ -483,18 +491,11 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
         if (*ended) return std::move(**ended);
     }
     return db_->Write([&](Connection& c) -> Result<Run> {
-        // The ended run comes back from the UPDATE (columns as ReadRun's, then the last log entry's seq). On
-        // PostgreSQL the same statement wakes sync callers waiting on other processes (delivered at commit).
-        static constexpr const char* kEnd =
-            "UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, lease_owner = NULL, "
-            "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop') "
-            "RETURNING id, account_id, automation_id, guid, (SELECT b.guid FROM automations b WHERE b.id = "
-            "runs.automation_id), status, context, flow, inputs, start_payload, output, error, attempt, call_depth, "
-            "idempotency_key, schedule_starttime, starttime, stoptime, created_at, updated_at, response, "
-            "(SELECT COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = runs.id)";
+        // On PostgreSQL the same statement wakes sync callers waiting on other processes (delivered at commit).
         const bool pg = c.dialect() == sql::Dialect::kPostgres;
-        Statement s(c, pg ? std::string(kEnd) + ", pg_notify('weft_run_finished', CAST(id AS TEXT))" : kEnd);
-        s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
+        Statement s(
+            c, std::string(kEndRun) + kEndReturning + (pg ? ", pg_notify('weft_run_finished', CAST(id AS TEXT))" : ""));
+        BindEnd(s, run_id, o);
         auto row = s.Step();
         if (!row) return std::move(row).error();
         if (!*row) {
