@@ -79,13 +79,26 @@ count_runs() {
     curl -sf "${H[@]}" "$base/v1/accounts/bench/blends/echo/runs?per_page=1${1:-}" | jq .meta.total
 }
 
+# CPU time (user + system, in clock ticks) the server processes have used so far: the cost of a case is the
+# difference, which varies far less between runs than throughput on a shared VM.
+server_ticks() {
+    local pid total=0
+    for pid in "${server_pids[@]}"; do
+        total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+    done
+    echo "$total"
+}
+cpu_per_run() {  # ticks before, ticks after, runs
+    awk -v t="$(( $2 - $1 ))" -v hz="$(getconf CLK_TCK)" -v n="$3" 'BEGIN {printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0)}'
+}
+
 report() {  # name, wrk output
     local rps p50 p99 non2xx
     rps="$(echo "$2" | awk '/Requests\/sec/ {print $2}')"
     p50="$(echo "$2" | awk '$1 == "50%" {print $2}')"
     p99="$(echo "$2" | awk '$1 == "99%" {print $2}')"
     non2xx="$(echo "$2" | awk '/Non-2xx/ {print $5}')"
-    printf '%-22s %10s runs/s   p50 %-9s p99 %-9s non-2xx %s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    printf '%-22s %10s runs/s   p50 %-9s p99 %-9s non-2xx %-6s %s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "${3:-}"
 }
 
 # wrk on every server at once, the connections split between them; prints the outputs with the summed rate.
@@ -104,11 +117,14 @@ run_wrk() {  # connections, script
 
 echo "wrk ${duration}s per case; server: $server_threads I/O threads; $store_name"
 for c in $connection_counts; do
+    before="$(count_runs)"
+    ticks="$(server_ticks)"
     out="$(run_wrk "$c" "$work/run_false.lua")"
-    report "sync  c=$c" "$out"
+    report "sync  c=$c" "$out" "server CPU $(cpu_per_run "$ticks" "$(server_ticks)" $(( $(count_runs) - before ))) us/run"
 done
 for c in $connection_counts; do
     before="$(count_runs)"
+    ticks="$(server_ticks)"
     start=$(date +%s.%N)
     out="$(run_wrk "$c" "$work/run_true.lua")"
     report "async c=$c accepted" "$out"
@@ -116,6 +132,6 @@ for c in $connection_counts; do
     while [ "$(count_runs '&status=queued')" != 0 ] || [ "$(count_runs '&status=running')" != 0 ]; do sleep 0.2; done
     end=$(date +%s.%N)
     total=$(( $(count_runs) - before ))
-    awk -v n="$total" -v s="$start" -v e="$end" \
-        'BEGIN {printf "async c=%-3s completed  %10.0f runs/s   (%d runs accepted and finished in %.1f s)\n", "'"$c"'", n / (e - s), n, e - s}'
+    awk -v n="$total" -v s="$start" -v e="$end" -v cpu="$(cpu_per_run "$ticks" "$(server_ticks)" "$total")" \
+        'BEGIN {printf "async c=%-3s completed  %10.0f runs/s   (%d runs accepted and finished in %.1f s; server CPU %s us/run)\n", "'"$c"'", n / (e - s), n, e - s, cpu}'
 done

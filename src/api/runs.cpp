@@ -64,20 +64,32 @@ http::Response RunOutcome(const Run& run, const std::string& request_id, bool us
     return r;
 }
 
-void AwaitRun(ApiDeps& deps, const Run& run, const std::string& location,
-              std::function<http::Response(const Run&)> outcome, std::function<void(http::Response)> answer) {
-    // Whichever comes first, the end of the run or the sync timeout, answers; the other finds it answered.
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    auto shared_answer = std::make_shared<std::function<void(http::Response)>>(std::move(answer));
-    auto timer = deps.runtime->After(deps.sync_timeout, [once, shared_answer, &deps, run, location] {
-        if (once->exchange(true)) return;
-        auto fresh = deps.store.GetRunById(run.id);
-        (*shared_answer)(AcceptedRun(fresh ? *fresh : run, location));
-    });
-    deps.runs->WhenFinished(run, [once, shared_answer, timer, outcome = std::move(outcome)](const Run& ended) {
-        if (once->exchange(true)) return;
-        timer->Cancel();
-        (*shared_answer)(outcome(ended));
+RunEvents::FinishedFn SyncWait::OnEnd() {
+    return [self = shared_from_this()](const Run& ended) {
+        std::shared_ptr<AsyncRuntime::Timer> timer;
+        {
+            std::lock_guard lock(self->mu_);
+            if (self->answered_) return;
+            self->answered_ = true;
+            timer = std::move(self->timer_);
+        }
+        if (timer) timer->Cancel();
+        self->answer_(self->outcome_(ended));
+    };
+}
+
+void SyncWait::Arm(const Run& run, std::string location) {
+    std::lock_guard lock(mu_);
+    if (answered_) return;  // it has ended already
+    timer_ = deps_.runtime->After(deps_.sync_timeout, [self = shared_from_this(), run, location] {
+        {
+            std::lock_guard timer_lock(self->mu_);
+            if (self->answered_) return;
+            self->answered_ = true;
+            self->timer_.reset();
+        }
+        auto fresh = self->deps_.store.GetRunById(run.id);
+        self->answer_(AcceptedRun(fresh ? *fresh : run, location));
     });
 }
 
@@ -121,16 +133,18 @@ void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
     }
     if (!errors.empty()) return reply(Error::Validation(std::move(errors)));
 
-    auto run = deps.runs->Submit(ctx.partner, *ctx.account, *b, request);
-    if (!run) return reply(std::move(run).error());
-    const std::string location = RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *run);
-    if (async) return reply(AcceptedRun(*run, location));
-    if (run->Final()) return reply(RunOutcome(*run, ctx.req.request_id, false));
-
+    if (async) {
+        auto run = deps.runs->Submit(ctx.partner, *ctx.account, *b, request);
+        if (!run) return reply(std::move(run).error());
+        return reply(AcceptedRun(*run, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *run)));
+    }
     const std::string request_id = ctx.req.request_id;
-    AwaitRun(
-        deps, *run, location, [request_id](const Run& ended) { return RunOutcome(ended, request_id, false); },
-        [reply = std::move(reply)](http::Response r) { reply(std::move(r)); });
+    auto wait = std::make_shared<SyncWait>(
+        deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, false); },
+        [reply](http::Response r) { reply(std::move(r)); });
+    auto run = deps.runs->Submit(ctx.partner, *ctx.account, *b, request, wait->OnEnd());
+    if (!run) return reply(std::move(run).error());
+    wait->Arm(*run, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *run));
 }
 
 Result<http::Response> ListRuns(ApiDeps& deps, CallContext& ctx) {

@@ -79,14 +79,19 @@ void TriggerWidget(ApiDeps& deps, http::Request& req, const http::PathParams& pa
     RunRequest request;
     request.context = "webhook";
     request.start_payload = StartPayload(req);
-    auto run = deps.runs->Submit(target->partner, target->account, target->automation, request);
+    const std::string request_id = req.request_id;
+    std::shared_ptr<SyncWait> wait;
+    if (!async) {
+        wait = std::make_shared<SyncWait>(
+            deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, true); }, finish);
+    }
+    auto run = deps.runs->Submit(target->partner, target->account, target->automation, request,
+                                 wait ? wait->OnEnd() : nullptr);
     if (!run) return finish(http::ErrorResponse(run.error(), req.request_id));
     const std::string location = BaseUrl(req, deps.public_url) + "/v1/accounts/" + target->account.guid + "/blends/" +
                                  run->automation_guid + "/runs/" + run->guid;
     if (async) return finish(AcceptedRun(*run, location));
-    const std::string request_id = req.request_id;
-    AwaitRun(
-        deps, *run, location, [request_id](const Run& ended) { return RunOutcome(ended, request_id, true); }, finish);
+    wait->Arm(*run, location);
 }
 
 }  // namespace weft::api

@@ -9,7 +9,7 @@
 namespace weft {
 
 Result<Run> RunService::Submit(const Partner& partner, const Account& account, const Automation& automation,
-                               const RunRequest& request) {
+                               const RunRequest& request, RunEvents::FinishedFn on_end) {
     if (account.expired) {
         return Error{ErrorCode::kAccountExpired, "The account is expired: it cannot start runs.", {}, {}};
     }
@@ -32,8 +32,22 @@ Result<Run> RunService::Submit(const Partner& partner, const Account& account, c
     run.idempotency_key = request.idempotency_key;
     run.schedule_starttime = request.schedule_starttime;
     run.created_at = run.updated_at = now;
-    auto queued = store_.EnqueueRun(partner.app_id, run, partner.limits.queue_cap, now - kIdempotencyWindow);
-    if (queued && queued->guid == run.guid) events_.Enqueued();
+    std::optional<StartHere> here;
+    if (on_end && local_) here = local_->Reserve();
+    if (here) here->concurrency = partner.limits.concurrency;
+    auto queued = store_.EnqueueRun(partner.app_id, run, partner.limits.queue_cap, now - kIdempotencyWindow,
+                                    here ? &*here : nullptr);
+    const bool started_here = here && queued && queued->guid == run.guid && queued->status == kRunStatusRunning;
+    if (here && !started_here) local_->Unreserve();
+    if (!queued) return queued;
+    if (started_here) {
+        // Heard of before it can end: it has not begun yet.
+        events_.OnFinished(queued->id, std::move(on_end));
+        local_->BeginReserved(ClaimedRun{*queued, automation, account});
+        return queued;
+    }
+    if (queued->guid == run.guid) events_.Enqueued();
+    if (on_end) WhenFinished(*queued, std::move(on_end));
     return queued;
 }
 

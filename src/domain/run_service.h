@@ -22,6 +22,19 @@ struct RunRequest {
     std::optional<Micros> schedule_starttime;
 };
 
+// Executes runs started at once in this process (RunWorkers implements it): a run whose caller waits for it,
+// submitted when its account has a free slot and nothing queued, skips the queue and the claim.
+class LocalStarter {
+  public:
+    virtual ~LocalStarter() = default;
+    // Room for one more run here: its lease (concurrency is the submitter's to fill in), or nothing when this
+    // process has none (full, stopping, or running no runs).
+    virtual std::optional<StartHere> Reserve() = 0;
+    virtual void Unreserve() = 0;
+    // Executes a run created running under a reservation's lease; it takes the reservation's place.
+    virtual void BeginReserved(ClaimedRun run) = 0;
+};
+
 // Runs over the API (API.md sections 7 "Running" and 9): submission into the durable queue, stop, retry,
 // and the read side.
 class RunService {
@@ -31,9 +44,12 @@ class RunService {
     RunService(Store& store, const Clock& clock, const DefinitionChecker& checker, RunEvents& events)
         : store_(store), clock_(clock), checker_(checker), events_(events) {}
 
-    // Checks the account and the inputs, then queues the run (durable, or refused with queue_full).
+    // Checks the account and the inputs, then queues the run (durable, or refused with queue_full). With
+    // `on_end` (a caller that waits for the run), on_end is called once when the run has ended, and the run may
+    // start at once in this process (see LocalStarter): it is then returned `running`.
     Result<Run> Submit(const Partner& partner, const Account& account, const Automation& automation,
-                       const RunRequest& request);
+                       const RunRequest& request, RunEvents::FinishedFn on_end = nullptr);
+    void SetLocalStarter(LocalStarter* starter) { local_ = starter; }
     Result<Run> Stop(PartnerId partner, const Run& run);
     Result<Run> Retry(const Partner& partner, const Account& account, const Automation& automation, const Run& run);
 
@@ -70,6 +86,7 @@ class RunService {
     const Clock& clock_;
     const DefinitionChecker& checker_;
     RunEvents& events_;
+    LocalStarter* local_ = nullptr;
 };
 
 }  // namespace weft

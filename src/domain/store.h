@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,16 @@ struct ClaimedRun {
     Account account;
 };
 
+// A run that may start at once where it is submitted: when its account has fewer than `concurrency` runs
+// running and none queued (which would go first), it is created running under this lease instead of queued,
+// and the submitting process executes it without a claim. Only where the store can decide that exactly (SQLite,
+// whose writes are serialized); elsewhere the run is queued as usual.
+struct StartHere {
+    std::string owner;
+    Micros lease_until = 0;
+    int concurrency = 0;
+};
+
 // The outcome of a run, written once when it ends.
 struct RunOutcome {
     std::string status;
@@ -62,6 +73,12 @@ struct RunOutcome {
     std::optional<std::string> response;
     Micros stoptime = 0;
     std::vector<std::string> logs;  // the last block log entries, written in the same transaction
+    // The run as its worker claimed it, when the worker has it: the store then builds the ended run from it and
+    // this outcome instead of reading the run back.
+    const Run* claimed = nullptr;
+    // The seq of the run's last log entry when its worker knows it (a first attempt, whose earlier entries it
+    // wrote itself): the store need not look it up.
+    std::optional<std::int64_t> last_seq;
 };
 
 // An automation with the account it belongs to.
@@ -175,7 +192,8 @@ class Store {
     // Creates the run as `queued` in the transaction that checks the account's queue cap: it is durable
     // when this returns, or nothing was created (queue_full). With an idempotency key already used on the
     // automation since `idempotent_since`, returns that earlier run instead.
-    virtual Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) = 0;
+    virtual Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
+                                   const StartHere* start = nullptr) = 0;
     virtual Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) = 0;
     virtual Result<Run> GetRunById(std::int64_t run_id) = 0;
     virtual Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,
@@ -199,6 +217,11 @@ class Store {
     // run that finished marks the automation setup_complete; a Delete flow run that finished removes the
     // automation (with its runs) in the same transaction, and the returned run is its last state.
     virtual Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) = 0;
+    // FinishRun without holding the calling thread until the commit: done gets what FinishRun would return, on
+    // the thread that committed (possibly before this returns). outcome.claimed must outlive the call of done.
+    virtual void FinishRunAsync(std::int64_t run_id, RunOutcome outcome, std::function<void(Result<Run>)> done) {
+        done(FinishRun(run_id, outcome));
+    }
     // queued -> stopped at once; running -> must stop. Returns the run as it now is.
     virtual Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) = 0;
     // Whether a stop was requested for a running run (polled by workers at block boundaries).

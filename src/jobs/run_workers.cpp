@@ -47,6 +47,7 @@ struct RunWorkers::Active {
     std::shared_ptr<const engine::Definition> def;
     engine::RunState state;
     bool first_step = true;
+    std::int64_t logged = 0;  // log entries this worker appended before the end
     std::atomic<bool> stop{false};
     std::mutex mu;  // guards timer
     std::shared_ptr<AsyncRuntime::Timer> timer;
@@ -92,6 +93,23 @@ void RunWorkers::Stop() {
     }
 }
 
+std::optional<StartHere> RunWorkers::Reserve() {
+    if (!running_) return std::nullopt;
+    if (++reserved_ + active_count_.load() > options_.capacity) {
+        --reserved_;
+        return std::nullopt;
+    }
+    return StartHere{options_.owner, clock_.Now() + options_.lease, 0};
+}
+
+void RunWorkers::Unreserve() { --reserved_; }
+
+void RunWorkers::BeginReserved(ClaimedRun run) {
+    // Counted active (by Begin) before the reservation goes, so that the room a poll sees never overshoots.
+    Begin(std::move(run));
+    --reserved_;
+}
+
 void RunWorkers::SchedulePoll(std::chrono::microseconds delay) {
     if (!running_) return;
     if (poll_pending_.exchange(true)) {
@@ -117,7 +135,7 @@ void RunWorkers::SchedulePoll(std::chrono::microseconds delay) {
 
 void RunWorkers::Poll() {
     if (!running_) return;
-    const int room = options_.capacity - active_count_.load();
+    const int room = options_.capacity - active_count_.load() - reserved_.load();
     if (room <= 0) return;
     const Micros now = clock_.Now();
     const int batch = std::min(room, kClaimBatch);
@@ -133,7 +151,8 @@ void RunWorkers::Poll() {
 }
 
 void RunWorkers::FailBeforeStart(const ClaimedRun& claimed, const std::string& message) {
-    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt, clock_.Now(), {}};
+    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt,
+                 clock_.Now(),     {},           &claimed.run,           std::nullopt};
     auto done = store_.FinishRun(claimed.run.id, o);
     if (done) events_.Finished(*done);
 }
@@ -193,6 +212,9 @@ void RunWorkers::Advance(const std::shared_ptr<Active>& a) {
     if (!entries.empty()) {
         if (auto r = store_.AppendRunLogs(a->claimed.run.id, entries); !r) {
             spdlog::error("run {}: writing its log failed: {}", a->claimed.run.guid, r.error().detail);
+            a->logged = -1;  // the store looks the last entry up
+        } else if (a->logged >= 0) {
+            a->logged += static_cast<std::int64_t>(entries.size());
         }
     }
     Perform(a, std::move(*step.effect));
@@ -297,7 +319,14 @@ void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::str
         o.response = ToJson(response);
     }
     o.stoptime = clock_.Now();
-    auto done = store_.FinishRun(a->claimed.run.id, o);
+    o.claimed = &a->claimed.run;
+    // A first attempt's earlier entries are the ones this worker wrote.
+    if (a->claimed.run.attempt == 1 && a->logged >= 0) o.last_seq = a->logged;
+    // The end joins the store's next group commit without holding this thread; `a` keeps the claimed run alive.
+    store_.FinishRunAsync(a->claimed.run.id, std::move(o), [this, a](Result<Run> done) { Ended(a, done); });
+}
+
+void RunWorkers::Ended(const std::shared_ptr<Active>& a, const Result<Run>& done) {
     {
         std::lock_guard lock(mu_);
         active_.erase(a->claimed.run.id);

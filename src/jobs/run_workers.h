@@ -39,12 +39,17 @@ struct WorkerOptions {
 // Claims queued runs (respecting each account's concurrency), executes them with the engine, performs their
 // effects without holding a thread (timers, async HTTP, sub-runs), writes their block logs and outcome, and
 // keeps their leases alive. A reaper requeues runs whose worker died.
-class RunWorkers {
+class RunWorkers final : public LocalStarter {
   public:
     RunWorkers(Store& store, const Clock& clock, AsyncRuntime& runtime, RunEvents& events, RunService& runs,
                DefinitionCache& definitions, const engine::Engine& engine, OutboundHttp* http, MetricsRegistry& metrics,
                WorkerOptions options, ConnectorRunner* connectors = nullptr);
-    ~RunWorkers();
+    ~RunWorkers() override;
+
+    // LocalStarter: runs started by this process's own submissions count against its capacity like claimed ones.
+    std::optional<StartHere> Reserve() override;
+    void Unreserve() override;
+    void BeginReserved(ClaimedRun run) override;
 
     void Start();
     // Stops claiming; runs in flight are abandoned to their leases (they are picked up again after a restart).
@@ -60,6 +65,8 @@ class RunWorkers {
     void Perform(const std::shared_ptr<Active>& a, engine::Effect effect);
     void Resume(const std::shared_ptr<Active>& a, engine::EffectResult result);
     void Complete(const std::shared_ptr<Active>& a, std::vector<std::string> logs);
+    // After the end of the run is written (or failed to be).
+    void Ended(const std::shared_ptr<Active>& a, const Result<Run>& done);
     void FailBeforeStart(const ClaimedRun& claimed, const std::string& message);
     void RenewLeases();
     void Reap();
@@ -82,6 +89,7 @@ class RunWorkers {
     std::atomic<bool> poll_pending_{false};
     std::atomic<bool> poll_again_{false};
     std::atomic<int> active_count_{0};
+    std::atomic<int> reserved_{0};  // slots promised to runs being submitted here
     std::mutex mu_;
     std::map<std::int64_t, std::shared_ptr<Active>> active_;
     std::shared_ptr<AsyncRuntime::Timer> poll_timer_, lease_timer_, reap_timer_;

@@ -193,4 +193,54 @@ describe('API.md §4 queue cap, concurrency and order', () => {
         // One at a time (50 ms slack: see maxOverlap).
         for (let i = 1; i < byStart.length; i++) assert.ok(micros(byStart[i - 1].stoptime) - 50000 <= micros(byStart[i].starttime), 'one at a time');
     });
+
+    it('§4 sync calls start at once only in a free slot: mixed with async runs, the cap holds and every caller gets its output', async () => {
+        const s = ctx.server;
+        const P = s.client(await s.createPartner({ name: 'sync-mix', concurrency: 2, rateLimit: 100000 }));
+        const acc = await createAccount(P);
+        const a = await createAutomation(P, acc, defs.sleepN());
+        const asyncRuns = await Promise.all(Array.from({ length: 4 }, (_, i) => runAsync(P, acc, a, { n: 100 + i, s: 0.3 })));
+        let maxSeen = 0;
+        let sampling = true;
+        const sampler = (async () => {
+            while (sampling) {
+                const n = (await P.get(`${blendPath(acc, a)}/runs`, { query: { status: 'running', per_page: 1 } })).body.meta.total;
+                maxSeen = Math.max(maxSeen, n);
+                await sleep(10);
+            }
+        })();
+        const syncCalls = await Promise.all(
+            Array.from({ length: 6 }, (_, i) => P.post(`${blendPath(acc, a)}/run`, { json: { inputs: { n: i, s: 0.2 } } })),
+        );
+        sampling = false;
+        await sampler;
+        for (const [i, res] of syncCalls.entries()) {
+            assert.equal(res.status, 200, res.text);
+            assert.deepEqual(res.body, { n: i });
+        }
+        for (const r of asyncRuns) assert.equal((await waitRun(P, acc, a, r.guid)).status, 'finished');
+        assert.ok(maxSeen <= 2, `${maxSeen} running at once (cap 2)`);
+        const ended = await allRuns(P, acc, a);
+        assert.equal(ended.length, 10);
+        assert.ok(maxOverlap(ended, 50) <= 2, overlapReport(ended, 2));
+    });
+
+    it('§4 a sync call waits behind the runs queued before it (FIFO), then answers with its output', async () => {
+        const s = ctx.server;
+        const P = s.client(await s.createPartner({ name: 'sync-fifo', concurrency: 1, rateLimit: 100000 }));
+        const acc = await createAccount(P);
+        const a = await createAutomation(P, acc, defs.sleepN());
+        const gate = await runAsync(P, acc, a, { n: -1, s: 0.4 });
+        await waitRun(P, acc, a, gate.guid, (r) => r.status === 'running');
+        const queued = await runAsync(P, acc, a, { n: 0, s: 0.1 });
+        const res = await P.post(`${blendPath(acc, a)}/run`, { json: { inputs: { n: 1, s: 0 } } });
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, { n: 1 });
+        const first = await waitRun(P, acc, a, queued.guid);
+        const sync = (await allRuns(P, acc, a)).find((r) => r.guid === res.headers['x-run-guid']);
+        assert.ok(sync, 'the sync run is listed');
+        assert.ok(micros(first.stoptime) - 50000 <= micros(sync.starttime), `queued first: ${first.stoptime} vs ${sync.starttime}`);
+        assert.equal(sync.context, 'api_sync');
+        assert.equal(sync.attempt, 1);
+    });
 });

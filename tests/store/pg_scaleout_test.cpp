@@ -208,7 +208,9 @@ TEST_F(PgScaleOutTest, ARunFinishedByOneProcessIsHeardByAnother) {
         [] {});
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // LISTEN is in place
     ASSERT_EQ(two_->ClaimRuns("w", 1, now_, now_ + 30'000'000)->size(), 1u);
-    ASSERT_TRUE(two_->FinishRun(run->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}}).ok());
+    ASSERT_TRUE(two_->FinishRun(run->id,
+                                {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}, nullptr, std::nullopt})
+                    .ok());
     std::unique_lock lock(mu);
     EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return heard.count(run->id) > 0; }));
 }

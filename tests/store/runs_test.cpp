@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include "core/ids.h"
 #include "store_backends.h"
 
@@ -82,8 +87,10 @@ TEST_P(QueueTest, ClaimsRespectConcurrencyInFifoOrder) {
     EXPECT_EQ((*claimed)[2].run.guid, other);
     EXPECT_TRUE(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->empty());
     // Ending one frees a slot for the third run of a.
-    ASSERT_TRUE(
-        store_->FinishRun((*claimed)[0].run.id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}}).ok());
+    ASSERT_TRUE(store_
+                    ->FinishRun((*claimed)[0].run.id,
+                                {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}, nullptr, std::nullopt})
+                    .ok());
     auto next = store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000);
     ASSERT_EQ(next->size(), 1u);
     EXPECT_EQ((*next)[0].run.guid, order[2]);
@@ -159,7 +166,8 @@ TEST_P(QueueTest, PruneDeletesOnlyEndedRunsPastTheWindowWithTheirLogs) {
     auto queued = Enqueue(account_, automation_);
     auto claimed = store_->ClaimRuns("w1", 2, now_, now_ + 30'000'000);
     ASSERT_EQ(claimed->size(), 2u);
-    RunOutcome o{kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {R"({"block_id":"a"})"}};
+    RunOutcome o{kRunStatusFinished,      "{}",    std::nullopt, std::nullopt, now_,
+                 {R"({"block_id":"a"})"}, nullptr, std::nullopt};
     ASSERT_TRUE(store_->FinishRun(old_run->id, o).ok());
     o.stoptime = now_ + 10;
     ASSERT_TRUE(store_->FinishRun(young_run->id, o).ok());
@@ -198,14 +206,16 @@ TEST_P(QueueTest, ActiveRunsOfAnAccountAndTheEndOfADeletedRun) {
     EXPECT_TRUE(store_->ListActiveRuns(partner_ + 1, account_)->empty());  // another partner sees nothing
     ASSERT_TRUE(store_->DeleteAccount(partner_, account_).ok());
     // The worker that ran it learns the run is gone; nothing is written.
-    auto finish = store_->FinishRun(running->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}});
+    auto finish = store_->FinishRun(
+        running->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}, nullptr, std::nullopt});
     EXPECT_EQ(finish.error().code, ErrorCode::kNotFound);
     EXPECT_TRUE(*store_->StopRequested(running->id));
 }
 
 TEST_P(QueueTest, FinishingARunNoLongerRunningRecordsNothing) {
     auto r = Enqueue(account_, automation_);
-    auto finish = store_->FinishRun(r->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}});
+    auto finish = store_->FinishRun(
+        r->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}, nullptr, std::nullopt});
     EXPECT_EQ(finish.error().code, ErrorCode::kConflict);
     EXPECT_EQ(store_->GetRunById(r->id)->status, kRunStatusQueued);
     EXPECT_TRUE(store_->ExportRun(r->guid)->logs.empty());
@@ -282,8 +292,9 @@ TEST_P(QueueTest, ARunsLifeReturnsWhatIsStoredAndKeepsEveryLogEntryInOrder) {
     std::vector<std::string> logs = {R"({"q":"say "hi""})", R"({"path":"C:\dir\"})",    "{}", "{,}", "",
                                      "cafÃ© â",      R"({"a":[1,2,{"b":null}]})"};
     for (int i = 0; i < 30; ++i) logs.push_back("{\"i\":" + std::to_string(i) + "}");
-    auto ended = store_->FinishRun(
-        queued->id, {kRunStatusFinished, R"({"n":1})", std::nullopt, R"({"status":201,"headers":{}})", now_ + 2, logs});
+    auto ended =
+        store_->FinishRun(queued->id, {kRunStatusFinished, R"({"n":1})", std::nullopt, R"({"status":201,"headers":{}})",
+                                       now_ + 2, logs, nullptr, std::nullopt});
     ASSERT_TRUE(ended.ok()) << ended.error().detail;
     ExpectSameRun(*ended, *store_->GetRunById(queued->id));
     EXPECT_EQ(ended->status, kRunStatusFinished);
@@ -297,6 +308,138 @@ TEST_P(QueueTest, ARunsLifeReturnsWhatIsStoredAndKeepsEveryLogEntryInOrder) {
     EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 1) << "the ended run's start";
 }
 
+// A worker that has the claimed run passes it: the store builds the ended run from it (SQLite) instead of reading
+// it back, and the worker says which log entry was its last, or lets the store look it up.
+TEST_P(QueueTest, TheEndOfAClaimedRunIsWhatIsStoredAndFollowsEveryEarlierEntry) {
+    ASSERT_TRUE(Enqueue(account_, automation_).ok());
+    auto first = store_->ClaimRuns("w", 1, now_, now_ + 10);
+    ASSERT_EQ(first->size(), 1u);
+    const std::int64_t id = (*first)[0].run.id;
+    ASSERT_TRUE(store_->AppendRunLogs(id, {R"({"attempt":1})"}).ok());
+    // The worker is lost: a second attempt runs it again, writes an entry, then ends it without knowing the seq.
+    ASSERT_EQ(*store_->ReapExpiredLeases(now_ + 11, 3), 1);
+    auto second = store_->ClaimRuns("w2", 1, now_ + 12, now_ + 30'000'000);
+    ASSERT_EQ(second->size(), 1u);
+    const weft::Run claimed = (*second)[0].run;
+    EXPECT_EQ(claimed.attempt, 2);
+    ASSERT_TRUE(store_->AppendRunLogs(id, {R"({"attempt":2})"}).ok());
+    RunOutcome o{kRunStatusFinishedWithWarnings,
+                 R"({"out":"\"q\""})",
+                 R"({"message":"w","block_id":"b"})",
+                 R"({"status":202,"headers":{}})",
+                 now_ + 13,
+                 {R"({"end":1})", R"({"end":2})"},
+                 &claimed,
+                 std::nullopt};
+    auto ended = store_->FinishRun(id, o);
+    ASSERT_TRUE(ended.ok()) << ended.error().detail;
+    ExpectSameRun(*ended, *store_->GetRunById(id));
+    EXPECT_EQ(ended->attempt, 2);
+    EXPECT_EQ(ended->starttime, now_ + 12);
+    const std::vector<std::string> logs = {R"({"attempt":1})", R"({"attempt":2})", R"({"end":1})", R"({"end":2})"};
+    EXPECT_EQ(store_->ExportRun(claimed.guid)->logs, logs);
+    // Ended once: ending it again records nothing and says why.
+    auto again = store_->FinishRun(id, o);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(store_->ExportRun(claimed.guid)->logs, logs);
+}
+
+TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
+    // Many runs ended at once from several threads, each without waiting for its commit: every callback hears
+    // of its own run, as stored, and every entry is there in order.
+    constexpr int kRuns = 40;
+    ASSERT_TRUE(store_->UpdatePartnerLimits(partner_, {300, 1000, 1000}, now_).ok());
+    for (int i = 0; i < kRuns; ++i) ASSERT_TRUE(Enqueue(account_, automation_, 1000).ok());
+    auto claimed = store_->ClaimRuns("w", kRuns, now_, now_ + 30'000'000);
+    ASSERT_EQ(claimed->size(), static_cast<std::size_t>(kRuns));
+    std::mutex mu;
+    std::condition_variable cv;
+    std::map<std::int64_t, weft::Run> heard;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = t; i < kRuns; i += 4) {
+                const weft::Run& run = (*claimed)[static_cast<std::size_t>(i)].run;
+                if (i % 2 == 0) {
+                    ASSERT_TRUE(store_->AppendRunLogs(run.id, {R"({"mid":0})"}).ok());
+                }
+                RunOutcome o{kRunStatusFinished,
+                             "{\"i\":" + std::to_string(i) + "}",
+                             std::nullopt,
+                             std::nullopt,
+                             now_ + i,
+                             {R"({"last":0})", R"({"last":1})"},
+                             &run,
+                             i % 2 == 0 ? std::optional<std::int64_t>(1) : std::optional<std::int64_t>(0)};
+                store_->FinishRunAsync(run.id, std::move(o), [&, id = run.id](Result<weft::Run> r) {
+                    ASSERT_TRUE(r.ok()) << r.error().detail;
+                    std::lock_guard lock(mu);
+                    heard.emplace(id, std::move(*r));
+                    cv.notify_all();
+                });
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return heard.size() == kRuns; }));
+    for (int i = 0; i < kRuns; ++i) {
+        const weft::Run& run = (*claimed)[static_cast<std::size_t>(i)].run;
+        const weft::Run& got = heard.at(run.id);
+        ExpectSameRun(got, *store_->GetRunById(run.id));
+        EXPECT_EQ(got.output, "{\"i\":" + std::to_string(i) + "}");
+        std::vector<std::string> logs = {R"({"last":0})", R"({"last":1})"};
+        if (i % 2 == 0) logs.insert(logs.begin(), R"({"mid":0})");
+        EXPECT_EQ(store_->ExportRun(run.guid)->logs, logs) << i;
+    }
+}
+
+// A run whose caller waits for it may be created running under the caller's lease, skipping the queue and the
+// claim: only in a free slot of its account and with nothing queued before it, and only where the store decides
+// that exactly (SQLite); PostgreSQL queues it as usual.
+TEST_P(QueueTest, ARunStartsAtOnceOnlyInAFreeSlotWithNothingQueuedBeforeIt) {
+    const StartHere here{"api-1", now_ + 30'000'000, 2};
+    auto start = [&](std::int64_t account) {
+        weft::Run r;
+        r.account_id = account;
+        r.automation_id = account == account_ ? automation_ : other_automation_;
+        r.guid = NewGuid(now_);
+        r.inputs = R"({"n":1})";
+        r.created_at = r.updated_at = now_;
+        return store_->EnqueueRun(partner_, r, 10, now_ - 1000, &here);
+    };
+    const bool exact = backend_.backend() == testing::Backend::kSqlite;
+    auto first = start(account_);
+    ASSERT_TRUE(first.ok()) << first.error().detail;
+    ExpectSameRun(*first, *store_->GetRunById(first->id));
+    if (!exact) {
+        EXPECT_EQ(first->status, kRunStatusQueued);
+        EXPECT_EQ(store_->ClaimRuns("w", 10, now_, now_ + 10)->size(), 1u) << "claimed as usual";
+        return;
+    }
+    EXPECT_EQ(first->status, kRunStatusRunning);
+    EXPECT_EQ(first->starttime, now_);
+    EXPECT_EQ(first->attempt, 1);
+    EXPECT_EQ(start(account_)->status, kRunStatusRunning);
+    auto third = start(account_);  // both slots taken
+    EXPECT_EQ(third->status, kRunStatusQueued);
+    EXPECT_EQ(start(other_account_)->status, kRunStatusRunning) << "another account has its own slots";
+    // The started runs are leased to the caller: nothing to claim but the queued one, and their lease is reaped
+    // like a claimed run's.
+    ASSERT_TRUE(
+        store_
+            ->FinishRun(first->id,
+                        {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 1, {}, nullptr, std::nullopt})
+            .ok());
+    auto fourth = start(account_);  // a slot is free, but the third run was queued first
+    EXPECT_EQ(fourth->status, kRunStatusQueued);
+    auto claimed = store_->ClaimRuns("w", 10, now_ + 2, now_ + 10);
+    ASSERT_EQ(claimed->size(), 1u);
+    EXPECT_EQ((*claimed)[0].run.id, third->id);
+    EXPECT_EQ(*store_->ReapExpiredLeases(now_ + 30'000'001, 3), 3) << "the two started here and the claimed one";
+}
+
 TEST_P(QueueTest, LastRunAtIsTheNewestStartAmongEndedRuns) {
     EXPECT_FALSE(store_->FindAutomation(partner_, account_, "x")->last_run_at.has_value());
     auto first = Enqueue(account_, automation_);
@@ -304,9 +447,11 @@ TEST_P(QueueTest, LastRunAtIsTheNewestStartAmongEndedRuns) {
     ASSERT_EQ(store_->ClaimRuns("w", 1, now_ + 10, now_ + 30'000'000)->size(), 1u);
     ASSERT_EQ(store_->ClaimRuns("w", 1, now_ + 20, now_ + 30'000'000)->size(), 1u);
     EXPECT_FALSE(store_->FindAutomation(partner_, account_, "x")->last_run_at.has_value()) << "none ended yet";
-    ASSERT_TRUE(store_->FinishRun(second->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 30, {}}));
+    ASSERT_TRUE(store_->FinishRun(
+        second->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 30, {}, nullptr, std::nullopt}));
     EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 20);
-    ASSERT_TRUE(store_->FinishRun(first->id, {kRunStatusFailed, "{}", "{}", std::nullopt, now_ + 40, {}}));
+    ASSERT_TRUE(store_->FinishRun(first->id,
+                                  {kRunStatusFailed, "{}", "{}", std::nullopt, now_ + 40, {}, nullptr, std::nullopt}));
     EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 20) << "the newest start";
 }
 

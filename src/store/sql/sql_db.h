@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -121,6 +122,34 @@ class Database {
         return WriteWith(std::forward<Fn>(fn), true);
     }
 
+    // Like Write, without holding the caller's thread until the commit: `done(result)` is called once the
+    // transaction is durable (or failed), on the thread that committed it, possibly before WriteAsync returns.
+    // A backend without group commit runs the write on the calling thread. `done` should be short: on SQLite it
+    // delays the next group commit (it may write again, though: such a write runs at once, alone).
+    template <typename R>
+    void WriteAsync(std::function<R(Connection&)> fn, std::function<void(R)> done) {
+        auto result = std::make_shared<std::optional<R>>();
+        RunWriteAsync(
+            [fn = std::move(fn), result](Connection& c) {
+                result->emplace(fn(c));
+                return (*result)->ok();
+            },
+            [result, done = std::move(done)](WriteOutcome o) {
+                if (o.exception) {
+                    std::string what = "the write threw";
+                    try {
+                        std::rethrow_exception(o.exception);
+                    } catch (const std::exception& e) {
+                        what = e.what();
+                    } catch (...) {
+                    }
+                    return done(R(Error::Internal(what)));
+                }
+                if (!o.status.ok()) return done(R(o.status.error()));
+                done(std::move(**result));
+            });
+    }
+
     // Runs `fn(Connection&)` outside an explicit transaction (each statement sees the latest commits).
     template <typename Fn>
     auto Read(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
@@ -141,6 +170,10 @@ class Database {
     // Runs fn (true: keep its changes) in a write transaction.
     virtual WriteOutcome RunWrite(const std::function<bool(Connection&)>& fn) = 0;
     virtual WriteOutcome RunAutocommit(const std::function<bool(Connection&)>& fn) { return RunWrite(fn); }
+    // Runs fn in a write transaction and then done with its outcome (by default on the calling thread, at once).
+    virtual void RunWriteAsync(std::function<bool(Connection&)> fn, std::function<void(WriteOutcome)> done) {
+        done(RunWrite(fn));
+    }
     // Runs fn on a read connection; an error when no connection or snapshot could be had (fn did not run).
     virtual Status RunRead(const std::function<void(Connection&)>& fn, bool snapshot) = 0;
 

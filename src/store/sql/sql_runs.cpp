@@ -176,7 +176,8 @@ Run Queued(const Run& run, std::int64_t id, std::string automation_guid) {
 
 }  // namespace
 
-Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) {
+Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
+                                 const StartHere* start) {
     if (db_->dialect() == sql::Dialect::kPostgres && !run.idempotency_key) {
         // The account row stays locked until commit (the queue cap is exact across processes), so one
         // transaction per run would make an account's runs queue for each other's commits. Runs queued at the
@@ -189,16 +190,27 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         // The automation must belong to this partner's account. On PostgreSQL the account row stays locked
         // until commit: the queue-cap check and the insert of one account's runs happen one at a time across
         // processes (SQLite serializes writes anyway).
-        Statement owner(c, c.dialect() == sql::Dialect::kPostgres
-                               ? "SELECT b.guid FROM automations b JOIN accounts a ON a.id = b.account_id "
-                                 "WHERE b.id = ? AND a.id = ? AND a.partner_id = ? FOR UPDATE OF a"
-                               : "SELECT b.guid FROM automations b JOIN accounts a ON a.id = b.account_id "
+        // (SQLite counts the account's queued runs in the same statement, and its running ones when the run may
+        // start here; PostgreSQL must count after the lock is granted.)
+        const bool pg = c.dialect() == sql::Dialect::kPostgres;
+        const bool may_start = start && !pg;
+        Statement owner(c, pg ? "SELECT b.guid FROM automations b JOIN accounts a ON a.id = b.account_id "
+                                "WHERE b.id = ? AND a.id = ? AND a.partner_id = ? FOR UPDATE OF a"
+                           : may_start
+                               ? "SELECT b.guid, (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = "
+                                 "'queued'), (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status IN "
+                                 "('running', 'must stop')) FROM automations b JOIN accounts a ON a.id = b.account_id "
+                                 "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?"
+                               : "SELECT b.guid, (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = "
+                                 "'queued') FROM automations b JOIN accounts a ON a.id = b.account_id "
                                  "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?");
         owner.Bind(run.automation_id).Bind(run.account_id).Bind(partner);
         auto found = owner.Step();
         if (!found) return std::move(found).error();
         if (!*found) return Error::NotFound("Automation not found.");
         std::string automation_guid = owner.Text(0);
+        const std::int64_t queued_counted = pg ? -1 : owner.Int(1);  // -1: not counted yet
+        const std::int64_t running_counted = may_start ? owner.Int(2) : -1;
         if (run.idempotency_key) {
             auto earlier = sql::QueryOne<Run>(
                 c, std::string(kColumns) + "WHERE r.automation_id = ? AND r.idempotency_key = ?",
@@ -213,10 +225,31 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
                 return std::move(earlier).error();
             }
         }
-        auto queued = sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
-                                 [&](Statement& q) { q.Bind(run.account_id); });
+        auto queued = queued_counted >= 0
+                          ? Result<std::int64_t>(queued_counted)
+                          : sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
+                                       [&](Statement& q) { q.Bind(run.account_id); });
         if (!queued) return std::move(queued).error();
         if (*queued >= queue_cap) return QueueFull(*queued);
+        if (may_start && *queued == 0 && running_counted < start->concurrency) {
+            // A free slot and nothing queued before it: the run starts here, now, under the caller's lease.
+            Statement s(c,
+                        "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, "
+                        "start_payload, attempt, call_depth, idempotency_key, schedule_starttime, starttime, "
+                        "lease_owner, lease_expires_at, created_at, updated_at) "
+                        "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+            s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context).Bind(run.flow);
+            s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
+            s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(start->owner).Bind(start->lease_until);
+            s.Bind(run.created_at).Bind(run.updated_at);
+            auto inserted = s.Step();
+            if (!inserted) return std::move(inserted).error();
+            if (!*inserted) return Error::Internal("INSERT ... RETURNING returned no row");
+            Run out = Queued(run, s.Int(0), std::move(automation_guid));
+            out.status = kRunStatusRunning;
+            out.starttime = run.created_at;
+            return out;
+        }
         // (Not one INSERT ... SELECT with the count: SQLite would copy the rows through a temporary table first,
         // as the statement reads the table it writes.)
         Statement s(c,
@@ -309,30 +342,41 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
             std::int64_t id, account_id;
             int concurrency;
         };
-        auto candidates = sql::QueryAll<Candidate>(
-            c,
-            "SELECT r.id, r.account_id, p.concurrency FROM runs r JOIN accounts a ON a.id = r.account_id "
-            "JOIN partners p ON p.app_id = a.partner_id WHERE r.status = 'queued' ORDER BY r.id LIMIT ?",
-            [&](Statement& s) { s.Bind(kClaimScanWindow); },
-            [](const Statement& s) {
-                return Candidate{s.Int(0), s.Int(1), static_cast<int>(s.Int(2))};
-            });
-        if (!candidates) return std::move(candidates).error();
         std::map<std::int64_t, std::int64_t> running;  // account -> running now (claimed ones included)
         std::vector<std::int64_t> chosen;
-        for (const auto& cand : *candidates) {
-            if (static_cast<int>(chosen.size()) >= max) break;
-            auto it = running.find(cand.account_id);
-            if (it == running.end()) {
-                auto n = sql::Count(
-                    c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
-                    [&](Statement& s) { s.Bind(cand.account_id); });
-                if (!n) return std::move(n).error();
-                it = running.emplace(cand.account_id, *n).first;
+        // The oldest queued runs, a window at a time: one of a few times `max` rows is usually enough; saturated
+        // accounts make the scan go on, up to kClaimScanWindow rows.
+        std::int64_t after = 0;
+        int scanned = 0;
+        while (static_cast<int>(chosen.size()) < max && scanned < kClaimScanWindow) {
+            const int window = std::min(kClaimScanWindow - scanned, std::max(4 * max, 64));
+            auto candidates = sql::QueryAll<Candidate>(
+                c,
+                "SELECT r.id, r.account_id, p.concurrency FROM runs r JOIN accounts a ON a.id = r.account_id "
+                "JOIN partners p ON p.app_id = a.partner_id WHERE r.status = 'queued' AND r.id > ? ORDER BY r.id "
+                "LIMIT ?",
+                [&](Statement& s) { s.Bind(after).Bind(window); },
+                [](const Statement& s) {
+                    return Candidate{s.Int(0), s.Int(1), static_cast<int>(s.Int(2))};
+                });
+            if (!candidates) return std::move(candidates).error();
+            for (const auto& cand : *candidates) {
+                if (static_cast<int>(chosen.size()) >= max) break;
+                auto it = running.find(cand.account_id);
+                if (it == running.end()) {
+                    auto n = sql::Count(
+                        c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
+                        [&](Statement& s) { s.Bind(cand.account_id); });
+                    if (!n) return std::move(n).error();
+                    it = running.emplace(cand.account_id, *n).first;
+                }
+                if (it->second >= cand.concurrency) continue;  // FIFO per account: its later runs wait too
+                ++it->second;
+                chosen.push_back(cand.id);
             }
-            if (it->second >= cand.concurrency) continue;  // FIFO per account: its later runs wait too
-            ++it->second;
-            chosen.push_back(cand.id);
+            scanned += static_cast<int>(candidates->size());
+            if (static_cast<int>(candidates->size()) < window) break;  // no more queued runs
+            after = candidates->back().id;
         }
         return StartRuns(c, chosen, owner, now, lease_until);
     });
@@ -467,9 +511,57 @@ void BindEnd(Statement& s, std::int64_t run_id, const RunOutcome& o) {
     s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
 }
 
+// Whether the end of this run can be written by EndClaimedRun: SQLite, with the run as claimed, and not a flow
+// whose end changes its automation.
+bool EndsPlainly(sql::Dialect dialect, const RunOutcome& o) {
+    return dialect == sql::Dialect::kSqlite && o.claimed && o.claimed->flow != "setup" && o.claimed->flow != "delete";
+}
+
+// The end of a claimed run on SQLite: no RETURNING (SQLite buffers its rows in a temporary table) and nothing
+// read back but the last log entry's seq; the ended run is the claimed one with the outcome.
+Result<Run> EndClaimedRun(Connection& c, std::int64_t run_id, const RunOutcome& o) {
+    Statement s(c, kEndRun);
+    BindEnd(s, run_id, o);
+    if (auto r = s.Run(); !r) return std::move(r).error();
+    if (c.Changes() == 0) {
+        // Deleted (with its account or automation), or no longer this worker's to end: record nothing.
+        auto now = RunById(c, run_id);
+        if (!now) return now;
+        return Error::Conflict("The run is no longer running (now " + now->status + ").");
+    }
+    if (!o.logs.empty()) {
+        // Entries of a run executed again (after a lost worker) follow those of its earlier attempt.
+        Result<std::int64_t> last = o.last_seq
+                                        ? Result<std::int64_t>(*o.last_seq)
+                                        : sql::Count(c, "SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?",
+                                                     [&](Statement& q) { q.Bind(run_id); });
+        if (!last) return std::move(last).error();
+        if (auto r = AppendLogs(c, run_id, o.logs, *last); !r) return std::move(r).error();
+    }
+    Run run = *o.claimed;
+    run.status = o.status;
+    run.output = o.output;
+    run.error = o.error;
+    run.response = o.response;
+    run.stoptime = o.stoptime;
+    run.updated_at = o.stoptime;
+    return run;
+}
+
 }  // namespace
 
+void SqlStore::FinishRunAsync(std::int64_t run_id, RunOutcome o, std::function<void(Result<Run>)> done) {
+    if (!EndsPlainly(db_->dialect(), o)) return done(FinishRun(run_id, o));
+    // The end joins the next group commit without holding this thread; the outcome lives until it is written.
+    auto outcome = std::make_shared<RunOutcome>(std::move(o));
+    db_->WriteAsync<Result<Run>>([run_id, outcome](Connection& c) { return EndClaimedRun(c, run_id, *outcome); },
+                                 std::move(done));
+}
+
 Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
+    if (EndsPlainly(db_->dialect(), o)) {
+        return db_->Write([&](Connection& c) { return EndClaimedRun(c, run_id, o); });
+    }
     if (db_->dialect() == sql::Dialect::kPostgres) {
         // One statement in one round trip: the end, the log entries and the wake-up of sync callers waiting on
         // other processes (delivered at commit). Setup and Delete flows, and a run no longer running, take the

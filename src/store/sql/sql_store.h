@@ -61,7 +61,8 @@ class SqlStore : public Store {
     Result<std::vector<AccountAutomation>> DueSchedules(Micros now, int limit) override;
     Result<FireResult> FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
                                     const std::optional<Run>& run, int queue_cap) override;
-    Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since) override;
+    Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
+                           const StartHere* start = nullptr) override;
     Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) override;
     Result<Run> GetRunById(std::int64_t run_id) override;
     Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,
@@ -75,6 +76,7 @@ class SqlStore : public Store {
     Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) override;
     Result<Page<std::string>> ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) override;
     Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) override;
+    void FinishRunAsync(std::int64_t run_id, RunOutcome outcome, std::function<void(Result<Run>)> done) override;
     Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) override;
     Result<bool> StopRequested(std::int64_t run_id) override;
     Result<RunExport> ExportRun(std::string_view guid) override;

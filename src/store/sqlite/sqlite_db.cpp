@@ -1,5 +1,10 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <spdlog/spdlog.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <stdexcept>
 
 namespace weft::sqlite {
@@ -101,11 +106,31 @@ Database::Lease::~Lease() {
     db.readers_cv_.notify_one();
 }
 
+namespace {
+// The database this thread leads the group commit of, between batches (no transaction open): a write that a
+// callback of the batch makes runs at once, alone, instead of waiting for the leader, itself.
+thread_local const Database* tls_leading = nullptr;
+}  // namespace
+
 sql::Database::WriteOutcome Database::RunWrite(const std::function<bool(sql::Connection&)>& fn) {
     WriteJob job;
     job.run = &fn;
     Submit(job);
     return job.outcome;
+}
+
+void Database::RunWriteAsync(std::function<bool(sql::Connection&)> fn, std::function<void(WriteOutcome)> done) {
+    if (tls_leading == this) {
+        done(RunWrite(fn));
+        return;
+    }
+    auto* job = new WriteJob;
+    job->owned = std::move(fn);
+    job->run = &job->owned;
+    job->callback = std::move(done);
+    std::unique_lock lock(writer_mu_);
+    pending_.push_back(job);
+    if (!leader_active_) Lead(lock, job);
 }
 
 Status Database::RunRead(const std::function<void(sql::Connection&)>& fn, bool snapshot) {
@@ -127,27 +152,68 @@ Status Database::RunRead(const std::function<void(sql::Connection&)>& fn, bool s
 }
 
 void Database::Submit(WriteJob& job) {
+    if (tls_leading == this) {
+        std::vector<WriteJob*> alone{&job};
+        RunBatch(alone);
+        return;
+    }
     std::unique_lock lock(writer_mu_);
     pending_.push_back(&job);
-    while (!job.done) {
-        if (!leader_active_) {
-            // Lead: commit everything that is waiting, including writes that arrive while this batch runs.
-            leader_active_ = true;
-            while (!pending_.empty()) {
-                std::vector<WriteJob*> batch;
-                batch.swap(pending_);
-                lock.unlock();
-                RunBatch(batch);
-                lock.lock();
-                for (auto* j : batch) j->done = true;
-                writer_cv_.notify_all();
-            }
-            leader_active_ = false;
-            writer_cv_.notify_all();  // a waiter may now lead
-        } else {
-            writer_cv_.wait(lock);
-        }
+    if (leader_active_) {
+        // The leader takes this write into its next batch and wakes this thread alone once it is committed, or
+        // hands it the lead.
+        job.cv.wait(lock, [&] { return job.done || job.lead; });
+        if (job.done) return;
     }
+    Lead(lock, &job);
+}
+
+void Database::Lead(std::unique_lock<std::mutex>& lock, WriteJob* own) {
+    // Commit everything that waits, including writes that arrive while a batch runs. Once its own write is
+    // committed, the leader hands the lead to a thread that waits for its write, so that its own caller goes on;
+    // it leads on while only asynchronous writes wait. A write that finds no leader leads in turn.
+    leader_active_ = true;
+    std::vector<WriteJob*> batch, callbacks;
+    while (!pending_.empty()) {
+        if (own == nullptr) {
+            auto next = std::find_if(pending_.begin(), pending_.end(), [](const WriteJob* j) { return !j->callback; });
+            if (next != pending_.end()) {
+                (*next)->lead = true;
+                (*next)->cv.notify_one();
+                return;  // the lead passes: leader_active_ stays set
+            }
+        }
+        batch.clear();
+        batch.swap(pending_);
+        lock.unlock();
+        RunBatch(batch);
+        lock.lock();
+        callbacks.clear();
+        for (auto* j : batch) {
+            if (j == own) own = nullptr;
+            if (j->callback) {
+                callbacks.push_back(j);
+            } else {
+                j->done = true;
+                j->cv.notify_one();  // under the lock: the job lives on its waiting thread's stack
+            }
+        }
+        if (callbacks.empty()) continue;
+        lock.unlock();
+        tls_leading = this;
+        for (auto* j : callbacks) {
+            try {
+                j->callback(std::move(j->outcome));
+            } catch (const std::exception& e) {
+                // A callback's failure is its own; the other writes of the batch are committed and told.
+                spdlog::error("a database write's completion failed: {}", e.what());
+            }
+            delete j;
+        }
+        tls_leading = nullptr;
+        lock.lock();
+    }
+    leader_active_ = false;
 }
 
 void Database::RunBatch(std::vector<WriteJob*>& batch) {
@@ -155,6 +221,48 @@ void Database::RunBatch(std::vector<WriteJob*>& batch) {
         for (auto* j : batch) j->outcome.status = s;
     };
     if (auto b = sql::Statement(*writer_, "BEGIN IMMEDIATE").Run(); !b.ok()) return fail_all(b);
+    if (batch.size() == 1) {
+        // Alone, a write's transaction is its own: a failure rolls it back whole.
+        WriteJob& j = *batch.front();
+        bool keep = false;
+        try {
+            keep = (*j.run)(*writer_);
+        } catch (...) {
+            j.outcome.exception = std::current_exception();
+        }
+        if (!keep) return Rollback();
+    } else if (!RunOptimistically(batch)) {
+        // A write failed after changing rows: undo everything and run the batch again with a savepoint per
+        // write, so that only that write's changes go (writes may run more than once).
+        Rollback();
+        for (auto* j : batch) j->outcome = WriteOutcome{};
+        if (auto b = sql::Statement(*writer_, "BEGIN IMMEDIATE").Run(); !b.ok()) return fail_all(b);
+        RunWithSavepoints(batch);
+    }
+    if (auto c = sql::Statement(*writer_, "COMMIT").Run(); !c.ok()) {
+        Rollback();
+        fail_all(c);
+    }
+}
+
+bool Database::RunOptimistically(std::vector<WriteJob*>& batch) {
+    sqlite3* db = writer_->handle();
+    for (auto* j : batch) {
+        const sqlite3_int64 before = sqlite3_total_changes64(db);
+        bool keep = false, threw = false;
+        try {
+            keep = (*j->run)(*writer_);
+        } catch (...) {
+            j->outcome.exception = std::current_exception();
+            threw = true;
+        }
+        // A refusal that wrote nothing (queue_full, not found...) has nothing to undo.
+        if (!keep && (threw || sqlite3_total_changes64(db) != before)) return false;
+    }
+    return true;
+}
+
+void Database::RunWithSavepoints(std::vector<WriteJob*>& batch) {
     for (auto* j : batch) {
         if (auto sp = sql::Statement(*writer_, "SAVEPOINT weft_write").Run(); !sp.ok()) {
             j->outcome.status = sp;
@@ -168,10 +276,6 @@ void Database::RunBatch(std::vector<WriteJob*>& batch) {
         }
         if (!keep) (void)sql::Statement(*writer_, "ROLLBACK TO weft_write").Run();
         (void)sql::Statement(*writer_, "RELEASE weft_write").Run();
-    }
-    if (auto c = sql::Statement(*writer_, "COMMIT").Run(); !c.ok()) {
-        Rollback();
-        fail_all(c);
     }
 }
 
