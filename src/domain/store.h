@@ -57,8 +57,8 @@ struct ClaimedRun {
 
 // A run that may start at once where it is submitted: when its account has fewer than `concurrency` runs
 // running and none queued (which would go first), it is created running under this lease instead of queued,
-// and the submitting process executes it without a claim. Only where the store can decide that exactly (SQLite,
-// whose writes are serialized); elsewhere the run is queued as usual.
+// and the submitting process executes it without a claim. The count is exact: SQLite serializes writes, and on
+// PostgreSQL both this and every claim count an account's running runs under its row lock.
 struct StartHere {
     std::string owner;
     Micros lease_until = 0;
@@ -79,6 +79,9 @@ struct RunOutcome {
     // The seq of the run's last log entry when its worker knows it (a first attempt, whose earlier entries it
     // wrote itself): the store need not look it up.
     std::optional<std::int64_t> last_seq;
+    // The lease owner of the worker that ends it: the end of a run whose lapsed lease another worker has taken
+    // since is not recorded (nothing: whoever holds it).
+    std::optional<std::string> owner;
 };
 
 // An automation with the account it belongs to.

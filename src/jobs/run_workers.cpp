@@ -151,8 +151,8 @@ void RunWorkers::Poll() {
 }
 
 void RunWorkers::FailBeforeStart(const ClaimedRun& claimed, const std::string& message) {
-    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt,
-                 clock_.Now(),     {},           &claimed.run,           std::nullopt};
+    RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt, clock_.Now(), {},
+                 &claimed.run,     std::nullopt, options_.owner};
     auto done = store_.FinishRun(claimed.run.id, o);
     if (done) events_.Finished(*done);
 }
@@ -320,6 +320,7 @@ void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::str
     }
     o.stoptime = clock_.Now();
     o.claimed = &a->claimed.run;
+    o.owner = options_.owner;
     // A first attempt's earlier entries are the ones this worker wrote.
     if (a->claimed.run.attempt == 1 && a->logged >= 0) o.last_seq = a->logged;
     // The end joins the store's next group commit without holding this thread; `a` keeps the claimed run alive.

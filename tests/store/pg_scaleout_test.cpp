@@ -132,6 +132,82 @@ TEST_F(PgScaleOutTest, ConcurrentClaimsOfTwoProcessesRespectTheAccountsConcurren
     EXPECT_EQ(std::set<std::int64_t>(claimed.begin(), claimed.end()).size(), claimed.size());
 }
 
+TEST_F(PgScaleOutTest, RunsStartedWhereSubmittedAndClaimsOfTwoProcessesShareTheAccountsSlotsExactly) {
+    // Two processes start sync callers' runs at once while both claim queued ones: together they never start
+    // more than the account's three slots, and every run either started (once) or waits queued.
+    const PartnerId partner = MakePartner(1000, 3);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(Enqueue(*one_, partner, account, automation, 1000, now_ + i).ok());
+    std::mutex mu;
+    std::vector<std::int64_t> started;
+    int queued_here = 0;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        SqlStore& store = t % 2 ? *two_ : *one_;
+        threads.emplace_back([&, t] {
+            const StartHere here{"p" + std::to_string(t), now_ + 30'000'000, 3};
+            for (int i = 0; i < 6; ++i) {
+                if ((t + i) % 3 == 0) {
+                    auto r = store.ClaimRuns("w" + std::to_string(t), 2, now_, now_ + 30'000'000);
+                    ASSERT_TRUE(r.ok()) << r.error().detail;
+                    std::lock_guard lock(mu);
+                    for (const auto& c : *r) started.push_back(c.run.id);
+                    continue;
+                }
+                weft::Run run;
+                run.account_id = account;
+                run.automation_id = automation;
+                run.guid = NewGuid(now_);
+                run.created_at = run.updated_at = now_;
+                auto r = store.EnqueueRun(partner, run, 1000, now_ - 1000, &here);
+                ASSERT_TRUE(r.ok()) << r.error().detail;
+                std::lock_guard lock(mu);
+                if (r->status == kRunStatusRunning) {
+                    started.push_back(r->id);
+                } else {
+                    ++queued_here;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(started.size(), 3u) << "three slots, each taken once";
+    EXPECT_EQ(std::set<std::int64_t>(started.begin(), started.end()).size(), started.size());
+    EXPECT_GT(queued_here, 0);
+}
+
+TEST_F(PgScaleOutTest, AClaimCountsAnAccountsRunningRunsUnderItsRowLock) {
+    // The lock that runs started where they are submitted count under (weft_enqueue_run): while another
+    // transaction holds the account's row, a claim of its queued run waits instead of counting.
+    const PartnerId partner = MakePartner(100, 3);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    ASSERT_TRUE(Enqueue(*one_, partner, account, automation, 100, now_).ok());
+    PGconn* holder = PQconnectdb(backend_.Url().c_str());
+    ASSERT_EQ(PQstatus(holder), CONNECTION_OK);
+    auto exec = [&](const std::string& sql) {
+        PGresult* r = PQexec(holder, sql.c_str());
+        const auto status = PQresultStatus(r);
+        PQclear(r);
+        return status;
+    };
+    ASSERT_EQ(exec("BEGIN"), PGRES_COMMAND_OK);
+    ASSERT_EQ(exec("SELECT id FROM accounts WHERE id = " + std::to_string(account) + " FOR UPDATE"), PGRES_TUPLES_OK);
+    std::atomic<bool> returned{false};
+    std::size_t claimed = 0;
+    std::thread claimer([&] {
+        auto r = two_->ClaimRuns("w", 5, now_, now_ + 30'000'000);
+        ASSERT_TRUE(r.ok()) << r.error().detail;
+        claimed = r->size();
+        returned = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(returned) << "the claim did not wait for the account's row lock";
+    ASSERT_EQ(exec("COMMIT"), PGRES_COMMAND_OK);
+    claimer.join();
+    EXPECT_EQ(claimed, 1u);
+    PQfinish(holder);
+}
+
 TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {
     pg::PgRateLimiter a(one_->database()), b(two_->database());
     std::atomic<int> admitted{0};
@@ -208,9 +284,11 @@ TEST_F(PgScaleOutTest, ARunFinishedByOneProcessIsHeardByAnother) {
         [] {});
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // LISTEN is in place
     ASSERT_EQ(two_->ClaimRuns("w", 1, now_, now_ + 30'000'000)->size(), 1u);
-    ASSERT_TRUE(two_->FinishRun(run->id,
-                                {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}, nullptr, std::nullopt})
-                    .ok());
+    ASSERT_TRUE(
+        two_->FinishRun(
+                run->id,
+                {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}, nullptr, std::nullopt, std::nullopt})
+            .ok());
     std::unique_lock lock(mu);
     EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return heard.count(run->id) > 0; }));
 }

@@ -87,10 +87,12 @@ TEST_P(QueueTest, ClaimsRespectConcurrencyInFifoOrder) {
     EXPECT_EQ((*claimed)[2].run.guid, other);
     EXPECT_TRUE(store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000)->empty());
     // Ending one frees a slot for the third run of a.
-    ASSERT_TRUE(store_
-                    ->FinishRun((*claimed)[0].run.id,
-                                {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}, nullptr, std::nullopt})
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            ->FinishRun(
+                (*claimed)[0].run.id,
+                {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}, nullptr, std::nullopt, std::nullopt})
+            .ok());
     auto next = store_->ClaimRuns("w1", 10, now_, now_ + 30'000'000);
     ASSERT_EQ(next->size(), 1u);
     EXPECT_EQ((*next)[0].run.guid, order[2]);
@@ -167,7 +169,7 @@ TEST_P(QueueTest, PruneDeletesOnlyEndedRunsPastTheWindowWithTheirLogs) {
     auto claimed = store_->ClaimRuns("w1", 2, now_, now_ + 30'000'000);
     ASSERT_EQ(claimed->size(), 2u);
     RunOutcome o{kRunStatusFinished,      "{}",    std::nullopt, std::nullopt, now_,
-                 {R"({"block_id":"a"})"}, nullptr, std::nullopt};
+                 {R"({"block_id":"a"})"}, nullptr, std::nullopt, std::nullopt};
     ASSERT_TRUE(store_->FinishRun(old_run->id, o).ok());
     o.stoptime = now_ + 10;
     ASSERT_TRUE(store_->FinishRun(young_run->id, o).ok());
@@ -207,7 +209,8 @@ TEST_P(QueueTest, ActiveRunsOfAnAccountAndTheEndOfADeletedRun) {
     ASSERT_TRUE(store_->DeleteAccount(partner_, account_).ok());
     // The worker that ran it learns the run is gone; nothing is written.
     auto finish = store_->FinishRun(
-        running->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}, nullptr, std::nullopt});
+        running->id,
+        {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}, nullptr, std::nullopt, std::nullopt});
     EXPECT_EQ(finish.error().code, ErrorCode::kNotFound);
     EXPECT_TRUE(*store_->StopRequested(running->id));
 }
@@ -215,7 +218,8 @@ TEST_P(QueueTest, ActiveRunsOfAnAccountAndTheEndOfADeletedRun) {
 TEST_P(QueueTest, FinishingARunNoLongerRunningRecordsNothing) {
     auto r = Enqueue(account_, automation_);
     auto finish = store_->FinishRun(
-        r->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}, nullptr, std::nullopt});
+        r->id,
+        {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {"{}"}, nullptr, std::nullopt, std::nullopt});
     EXPECT_EQ(finish.error().code, ErrorCode::kConflict);
     EXPECT_EQ(store_->GetRunById(r->id)->status, kRunStatusQueued);
     EXPECT_TRUE(store_->ExportRun(r->guid)->logs.empty());
@@ -294,7 +298,7 @@ TEST_P(QueueTest, ARunsLifeReturnsWhatIsStoredAndKeepsEveryLogEntryInOrder) {
     for (int i = 0; i < 30; ++i) logs.push_back("{\"i\":" + std::to_string(i) + "}");
     auto ended =
         store_->FinishRun(queued->id, {kRunStatusFinished, R"({"n":1})", std::nullopt, R"({"status":201,"headers":{}})",
-                                       now_ + 2, logs, nullptr, std::nullopt});
+                                       now_ + 2, logs, nullptr, std::nullopt, std::nullopt});
     ASSERT_TRUE(ended.ok()) << ended.error().detail;
     ExpectSameRun(*ended, *store_->GetRunById(queued->id));
     EXPECT_EQ(ended->status, kRunStatusFinished);
@@ -330,7 +334,19 @@ TEST_P(QueueTest, TheEndOfAClaimedRunIsWhatIsStoredAndFollowsEveryEarlierEntry) 
                  now_ + 13,
                  {R"({"end":1})", R"({"end":2})"},
                  &claimed,
+                 std::nullopt,
                  std::nullopt};
+    // The first worker, back from a stall after its lease lapsed, cannot end the run the second one now holds.
+    RunOutcome stale = o;
+    stale.claimed = &(*first)[0].run;
+    stale.owner = "w";
+    stale.last_seq = 1;
+    auto refused = store_->FinishRun(id, stale);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(store_->GetRunById(id)->status, kRunStatusRunning);
+    EXPECT_EQ(store_->ExportRun(claimed.guid)->logs.size(), 2u) << "nothing written";
+    o.owner = "w2";
     auto ended = store_->FinishRun(id, o);
     ASSERT_TRUE(ended.ok()) << ended.error().detail;
     ExpectSameRun(*ended, *store_->GetRunById(id));
@@ -371,7 +387,8 @@ TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
                              now_ + i,
                              {R"({"last":0})", R"({"last":1})"},
                              &run,
-                             i % 2 == 0 ? std::optional<std::int64_t>(1) : std::optional<std::int64_t>(0)};
+                             i % 2 == 0 ? std::optional<std::int64_t>(1) : std::optional<std::int64_t>(0),
+                             std::nullopt};
                 store_->FinishRunAsync(run.id, std::move(o), [&, id = run.id](Result<weft::Run> r) {
                     ASSERT_TRUE(r.ok()) << r.error().detail;
                     std::lock_guard lock(mu);
@@ -396,8 +413,7 @@ TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
 }
 
 // A run whose caller waits for it may be created running under the caller's lease, skipping the queue and the
-// claim: only in a free slot of its account and with nothing queued before it, and only where the store decides
-// that exactly (SQLite); PostgreSQL queues it as usual.
+// claim: only in a free slot of its account and with nothing queued before it.
 TEST_P(QueueTest, ARunStartsAtOnceOnlyInAFreeSlotWithNothingQueuedBeforeIt) {
     const StartHere here{"api-1", now_ + 30'000'000, 2};
     auto start = [&](std::int64_t account) {
@@ -409,15 +425,9 @@ TEST_P(QueueTest, ARunStartsAtOnceOnlyInAFreeSlotWithNothingQueuedBeforeIt) {
         r.created_at = r.updated_at = now_;
         return store_->EnqueueRun(partner_, r, 10, now_ - 1000, &here);
     };
-    const bool exact = backend_.backend() == testing::Backend::kSqlite;
     auto first = start(account_);
     ASSERT_TRUE(first.ok()) << first.error().detail;
     ExpectSameRun(*first, *store_->GetRunById(first->id));
-    if (!exact) {
-        EXPECT_EQ(first->status, kRunStatusQueued);
-        EXPECT_EQ(store_->ClaimRuns("w", 10, now_, now_ + 10)->size(), 1u) << "claimed as usual";
-        return;
-    }
     EXPECT_EQ(first->status, kRunStatusRunning);
     EXPECT_EQ(first->starttime, now_);
     EXPECT_EQ(first->attempt, 1);
@@ -427,11 +437,17 @@ TEST_P(QueueTest, ARunStartsAtOnceOnlyInAFreeSlotWithNothingQueuedBeforeIt) {
     EXPECT_EQ(start(other_account_)->status, kRunStatusRunning) << "another account has its own slots";
     // The started runs are leased to the caller: nothing to claim but the queued one, and their lease is reaped
     // like a claimed run's.
-    ASSERT_TRUE(
-        store_
-            ->FinishRun(first->id,
-                        {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 1, {}, nullptr, std::nullopt})
-            .ok());
+    ASSERT_TRUE(store_
+                    ->FinishRun(first->id, {kRunStatusFinished,
+                                            "{}",
+                                            std::nullopt,
+                                            std::nullopt,
+                                            now_ + 1,
+                                            {},
+                                            nullptr,
+                                            std::nullopt,
+                                            std::nullopt})
+                    .ok());
     auto fourth = start(account_);  // a slot is free, but the third run was queued first
     EXPECT_EQ(fourth->status, kRunStatusQueued);
     auto claimed = store_->ClaimRuns("w", 10, now_ + 2, now_ + 10);
@@ -448,10 +464,11 @@ TEST_P(QueueTest, LastRunAtIsTheNewestStartAmongEndedRuns) {
     ASSERT_EQ(store_->ClaimRuns("w", 1, now_ + 20, now_ + 30'000'000)->size(), 1u);
     EXPECT_FALSE(store_->FindAutomation(partner_, account_, "x")->last_run_at.has_value()) << "none ended yet";
     ASSERT_TRUE(store_->FinishRun(
-        second->id, {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 30, {}, nullptr, std::nullopt}));
+        second->id,
+        {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 30, {}, nullptr, std::nullopt, std::nullopt}));
     EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 20);
-    ASSERT_TRUE(store_->FinishRun(first->id,
-                                  {kRunStatusFailed, "{}", "{}", std::nullopt, now_ + 40, {}, nullptr, std::nullopt}));
+    ASSERT_TRUE(store_->FinishRun(
+        first->id, {kRunStatusFailed, "{}", "{}", std::nullopt, now_ + 40, {}, nullptr, std::nullopt, std::nullopt}));
     EXPECT_EQ(store_->FindAutomation(partner_, account_, "x")->last_run_at, now_ + 20) << "the newest start";
 }
 

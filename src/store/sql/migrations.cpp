@@ -318,6 +318,53 @@ BEGIN
     RETURN n;
 END $$;
 )sql"},
+        // PostgreSQL: a run whose caller waits for it may start at once in the submitting process (see
+        // StartHere in src/domain/store.h). The count of the account's running runs is exact because it is made
+        // under the account's row lock, which claims now take too (accounts in id order, after the claim lock).
+        {8, "runs that start where they are submitted (PostgreSQL: weft_enqueue_run with a lease)", "", R"sql(
+DROP FUNCTION weft_enqueue_run(BIGINT, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, BIGINT, BIGINT,
+                               BIGINT, BIGINT);
+-- Queues a run unless the account's queue is full: SqlStore::EnqueueRun (without an idempotency key) in one
+-- round trip. Each statement of a plpgsql function sees what committed before it started, so the counts after
+-- the lock see every run queued or started by the transactions that held the lock before. With an owner, a run
+-- whose account has fewer than p_concurrency runs running and none queued is created running under that
+-- owner's lease instead (started = true). Returns all NULL when the automation is not the partner's account's,
+-- a NULL run_id (with the count) when the queue is full.
+CREATE FUNCTION weft_enqueue_run(p_partner BIGINT, p_account BIGINT, p_automation BIGINT, p_guid TEXT,
+                                 p_context TEXT, p_flow TEXT, p_inputs TEXT, p_start_payload TEXT,
+                                 p_call_depth BIGINT, p_schedule_starttime BIGINT, p_created_at BIGINT,
+                                 p_updated_at BIGINT, p_cap BIGINT, p_owner TEXT, p_lease_until BIGINT,
+                                 p_concurrency BIGINT,
+                                 OUT run_id BIGINT, OUT automation_guid TEXT, OUT queued BIGINT,
+                                 OUT started BOOLEAN)
+LANGUAGE plpgsql AS $$
+DECLARE
+    running BIGINT;
+BEGIN
+    started := false;
+    SELECT b.guid INTO automation_guid FROM automations b JOIN accounts a ON a.id = b.account_id
+        WHERE b.id = p_automation AND a.id = p_account AND a.partner_id = p_partner FOR UPDATE OF a;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT COUNT(*) INTO queued FROM runs WHERE account_id = p_account AND status = 'queued';
+    IF queued >= p_cap THEN
+        RETURN;
+    END IF;
+    IF p_owner IS NOT NULL AND queued = 0 THEN
+        SELECT COUNT(*) INTO running FROM runs WHERE account_id = p_account AND status IN ('running', 'must stop');
+        started := running < p_concurrency;
+    END IF;
+    INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, attempt,
+                      call_depth, schedule_starttime, starttime, lease_owner, lease_expires_at, created_at,
+                      updated_at)
+        VALUES (p_account, p_automation, p_guid, CASE WHEN started THEN 'running' ELSE 'queued' END, p_context,
+                p_flow, p_inputs, p_start_payload, 1, p_call_depth, p_schedule_starttime,
+                CASE WHEN started THEN p_created_at END, CASE WHEN started THEN p_owner END,
+                CASE WHEN started THEN p_lease_until END, p_created_at, p_updated_at)
+        RETURNING id INTO run_id;
+END $$;
+)sql"},
     };
     return kMigrations;
 }

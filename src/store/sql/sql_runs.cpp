@@ -182,7 +182,7 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         // The account row stays locked until commit (the queue cap is exact across processes), so one
         // transaction per run would make an account's runs queue for each other's commits. Runs queued at the
         // same time share a transaction and its commit instead.
-        EnqueueRequest request{partner, run, queue_cap, std::nullopt, false};
+        EnqueueRequest request{partner, run, queue_cap, start, std::nullopt, false};
         enqueues_.Submit(request, [this](std::vector<EnqueueRequest*>& batch) { EnqueueBatch(batch); });
         return std::move(*request.result);
     }
@@ -193,7 +193,7 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         // (SQLite counts the account's queued runs in the same statement, and its running ones when the run may
         // start here; PostgreSQL must count after the lock is granted.)
         const bool pg = c.dialect() == sql::Dialect::kPostgres;
-        const bool may_start = start && !pg;
+        const bool may_start = start != nullptr;
         Statement owner(c, pg ? "SELECT b.guid FROM automations b JOIN accounts a ON a.id = b.account_id "
                                 "WHERE b.id = ? AND a.id = ? AND a.partner_id = ? FOR UPDATE OF a"
                            : may_start
@@ -210,7 +210,7 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         if (!*found) return Error::NotFound("Automation not found.");
         std::string automation_guid = owner.Text(0);
         const std::int64_t queued_counted = pg ? -1 : owner.Int(1);  // -1: not counted yet
-        const std::int64_t running_counted = may_start ? owner.Int(2) : -1;
+        std::int64_t running_counted = may_start && !pg ? owner.Int(2) : -1;
         if (run.idempotency_key) {
             auto earlier = sql::QueryOne<Run>(
                 c, std::string(kColumns) + "WHERE r.automation_id = ? AND r.idempotency_key = ?",
@@ -231,6 +231,13 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
                                        [&](Statement& q) { q.Bind(run.account_id); });
         if (!queued) return std::move(queued).error();
         if (*queued >= queue_cap) return QueueFull(*queued);
+        if (may_start && *queued == 0 && pg) {
+            auto running = sql::Count(
+                c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
+                [&](Statement& q) { q.Bind(run.account_id); });
+            if (!running) return std::move(running).error();
+            running_counted = *running;
+        }
         if (may_start && *queued == 0 && running_counted < start->concurrency) {
             // A free slot and nothing queued before it: the run starts here, now, under the caller's lease.
             Statement s(c,
@@ -276,11 +283,16 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
         for (auto* r : batch) {
             const Run& run = r->run;
             Statement s(c,
-                        "SELECT run_id, automation_guid, queued FROM weft_enqueue_run(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                        "?, ?)");
+                        "SELECT run_id, automation_guid, queued, started FROM weft_enqueue_run(?, ?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?, ?, ?, ?, ?, ?)");
             s.Bind(r->partner).Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context);
             s.Bind(run.flow).Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth);
             s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at).Bind(r->queue_cap);
+            if (r->start) {
+                s.Bind(r->start->owner).Bind(r->start->lease_until).Bind(r->start->concurrency);
+            } else {
+                s.BindNull().BindNull().BindNull();
+            }
             auto row = s.Step();
             if (!row) return std::move(row).error();  // the transaction is lost: every request fails (or retries)
             if (!*row || s.IsNull(1)) {
@@ -288,7 +300,12 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
             } else if (s.IsNull(0)) {
                 r->result = QueueFull(s.Int(2));
             } else {
-                r->result = Queued(run, s.Int(0), s.Text(1));
+                Run queued = Queued(run, s.Int(0), s.Text(1));
+                if (s.Text(3) == "t") {
+                    queued.status = kRunStatusRunning;
+                    queued.starttime = run.created_at;
+                }
+                r->result = std::move(queued);
             }
         }
         return Ok();
@@ -360,6 +377,26 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
                     return Candidate{s.Int(0), s.Int(1), static_cast<int>(s.Int(2))};
                 });
             if (!candidates) return std::move(candidates).error();
+            if (c.dialect() == sql::Dialect::kPostgres) {
+                // The accounts' running runs are counted under their row locks, as runs that start where they are
+                // submitted count them (weft_enqueue_run): in id order, as enqueue batches take them.
+                std::vector<std::int64_t> fresh;
+                for (const auto& cand : *candidates) {
+                    if (!running.contains(cand.account_id)) fresh.push_back(cand.account_id);
+                }
+                std::sort(fresh.begin(), fresh.end());
+                fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+                if (!fresh.empty()) {
+                    Statement lock(c, "SELECT id FROM accounts WHERE id IN (" + InList(fresh.size()) +
+                                          ") ORDER BY id FOR UPDATE");
+                    BindInList(lock, fresh);
+                    for (;;) {
+                        auto row = lock.Step();
+                        if (!row) return std::move(row).error();
+                        if (!*row) break;
+                    }
+                }
+            }
             for (const auto& cand : *candidates) {
                 if (static_cast<int>(chosen.size()) >= max) break;
                 auto it = running.find(cand.account_id);
@@ -500,7 +537,8 @@ std::string TextArray(const std::vector<std::string>& items) {
 // The end of a run: the UPDATE, and what it returns (ReadRun's columns, then the last log entry's seq).
 constexpr const char* kEndRun =
     "UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, lease_owner = NULL, "
-    "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop')";
+    "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('running', 'must stop') AND "
+    "(lease_owner = ? OR CAST(? AS TEXT) IS NULL)";
 constexpr const char* kEndReturning =
     " RETURNING id, account_id, automation_id, guid, (SELECT b.guid FROM automations b WHERE b.id = "
     "runs.automation_id), status, context, flow, inputs, start_payload, output, error, attempt, call_depth, "
@@ -509,6 +547,7 @@ constexpr const char* kEndReturning =
 
 void BindEnd(Statement& s, std::int64_t run_id, const RunOutcome& o) {
     s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
+    s.Bind(o.owner).Bind(o.owner);
 }
 
 // Whether the end of this run can be written by EndClaimedRun: SQLite, with the run as claimed, and not a flow

@@ -134,6 +134,7 @@ class SqlStore : public Store {
         PartnerId partner;
         const Run& run;
         int queue_cap;
+        const StartHere* start;
         std::optional<Result<Run>> result;
         bool done = false;
     };
