@@ -232,9 +232,9 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         if (!queued) return std::move(queued).error();
         if (*queued >= queue_cap) return QueueFull(*queued);
         if (may_start && *queued == 0 && pg) {
-            auto running = sql::Count(
-                c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
-                [&](Statement& q) { q.Bind(run.account_id); });
+            auto running =
+                sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
+                           [&](Statement& q) { q.Bind(run.account_id); });
             if (!running) return std::move(running).error();
             running_counted = *running;
         }
@@ -387,8 +387,8 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
                 std::sort(fresh.begin(), fresh.end());
                 fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
                 if (!fresh.empty()) {
-                    Statement lock(c, "SELECT id FROM accounts WHERE id IN (" + InList(fresh.size()) +
-                                          ") ORDER BY id FOR UPDATE");
+                    Statement lock(
+                        c, "SELECT id FROM accounts WHERE id IN (" + InList(fresh.size()) + ") ORDER BY id FOR UPDATE");
                     BindInList(lock, fresh);
                     for (;;) {
                         auto row = lock.Step();
