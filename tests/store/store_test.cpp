@@ -147,6 +147,8 @@ TEST_P(StoreTest, RevokedKeysAreNotCredentials) {
 }
 
 TEST_P(StoreTest, CredentialsCarryTheAddressedAccountOfThatPartnerOnly) {
+    ASSERT_TRUE(store_->AddApiKey({0, a_, "aaaaaa", "hash1", now_, std::nullopt}).ok());
+    ASSERT_TRUE(store_->AddApiKey({0, a_, "bbbbbb", "hash2", now_, std::nullopt}).ok());
     const Account acc = MakeAccount(a_, "mine");
     auto own = store_->GetPartnerCredentials(a_, std::string_view("mine"));
     ASSERT_TRUE(own.ok());
@@ -158,6 +160,17 @@ TEST_P(StoreTest, CredentialsCarryTheAddressedAccountOfThatPartnerOnly) {
     ASSERT_TRUE(other.ok());
     EXPECT_FALSE(other->account.has_value());
     EXPECT_EQ(store_->GetPartnerCredentials(999, std::nullopt).error().code, ErrorCode::kNotFound);
+    // An account whose externalid is another account's guid: the guid wins, as in FindAccount; every active key
+    // is still there once.
+    const Account shadow = MakeAccount(a_, acc.guid, "Shadow");
+    auto both = store_->GetPartnerCredentials(a_, std::string_view(acc.guid));
+    ASSERT_TRUE(both.ok());
+    EXPECT_EQ(both->account->id, acc.id);
+    EXPECT_EQ(store_->FindAccount(a_, acc.guid)->id, acc.id);
+    EXPECT_EQ(both->active_key_hashes, (std::vector<std::string>{"hash1", "hash2"}));
+    EXPECT_EQ(own->active_key_hashes, (std::vector<std::string>{"hash1", "hash2"}));
+    EXPECT_EQ(store_->GetPartnerCredentials(a_, std::string_view("nobody"))->account, std::nullopt);
+    EXPECT_NE(shadow.id, acc.id);
 }
 
 TEST_P(StoreTest, ReopeningAppliesNothingTwiceAndPingIsReady) {

@@ -39,19 +39,22 @@ Partner ReadPartner(const Statement& s) {
     return p;
 }
 
-Account ReadAccount(const Statement& s) {
+// An account from columns base .. base + 8 (kAccountColumns' order).
+Account ReadAccountAt(const Statement& s, int base) {
     Account a;
-    a.id = s.Int(0);
-    a.partner_id = s.Int(1);
-    a.guid = s.Text(2);
-    a.externalid = s.Text(3);
-    a.name = s.Text(4);
-    a.expired = s.Int(5) != 0;
-    a.expired_at = s.OptInt(6);
-    a.created_at = s.Int(7);
-    a.updated_at = s.Int(8);
+    a.id = s.Int(base);
+    a.partner_id = s.Int(base + 1);
+    a.guid = s.Text(base + 2);
+    a.externalid = s.Text(base + 3);
+    a.name = s.Text(base + 4);
+    a.expired = s.Int(base + 5) != 0;
+    a.expired_at = s.OptInt(base + 6);
+    a.created_at = s.Int(base + 7);
+    a.updated_at = s.Int(base + 8);
     return a;
 }
+
+Account ReadAccount(const Statement& s) { return ReadAccountAt(s, 0); }
 
 User ReadUser(const Statement& s) {
     User u;
@@ -269,14 +272,21 @@ Result<std::vector<ApiKey>> SqlStore::ListApiKeys(PartnerId app_id) {
 
 Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
                                                            std::optional<std::string_view> account_key) {
-    // The hot path of every API call: one statement for the partner and its keys, one for the account. No read
-    // transaction around them (two round trips fewer on PostgreSQL): an account deleted between the two reads
-    // is no different from one deleted just after the call was authenticated.
+    // The hot path of every API call: one statement for the partner, its keys and the addressed account (by
+    // guid, else by externalid: the same rule as FindAccount), one row per active key.
+    static constexpr const char* kWithAccount =
+        "SELECT p.app_id, p.guid, p.name, p.rate_limit, p.queue_cap, p.concurrency, p.created_at, p.updated_at, "
+        "k.hash, ag.id, ag.partner_id, ag.guid, ag.externalid, ag.name, ag.expired, ag.expired_at, ag.created_at, "
+        "ag.updated_at, ae.id, ae.partner_id, ae.guid, ae.externalid, ae.name, ae.expired, ae.expired_at, "
+        "ae.created_at, ae.updated_at FROM partners p LEFT JOIN api_keys k ON k.app_id = p.app_id AND "
+        "k.revoked_at IS NULL LEFT JOIN accounts ag ON ag.partner_id = p.app_id AND ag.guid = ?1 "
+        "LEFT JOIN accounts ae ON ae.partner_id = p.app_id AND ae.externalid = ?1 WHERE p.app_id = ?2 ORDER BY k.id";
     return db_->Read([&](Connection& c) -> Result<PartnerCredentials> {
-        Statement s(c,
-                    "SELECT p.app_id, p.guid, p.name, p.rate_limit, p.queue_cap, p.concurrency, p.created_at, "
-                    "p.updated_at, k.hash FROM partners p LEFT JOIN api_keys k ON k.app_id = p.app_id AND "
-                    "k.revoked_at IS NULL WHERE p.app_id = ?");
+        Statement s(c, account_key ? std::string_view(kWithAccount)
+                                   : "SELECT p.app_id, p.guid, p.name, p.rate_limit, p.queue_cap, p.concurrency, "
+                                     "p.created_at, p.updated_at, k.hash FROM partners p LEFT JOIN api_keys k ON "
+                                     "k.app_id = p.app_id AND k.revoked_at IS NULL WHERE p.app_id = ? ORDER BY k.id");
+        if (account_key) s.Bind(*account_key);
         s.Bind(app_id);
         PartnerCredentials creds;
         bool found = false;
@@ -284,19 +294,19 @@ Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
             auto row = s.Step();
             if (!row) return std::move(row).error();
             if (!*row) break;
-            if (!found) creds.partner = ReadPartner(s);
+            if (!found) {
+                creds.partner = ReadPartner(s);
+                // An account whose guid is the key comes first; else the one whose externalid is.
+                if (account_key && !s.IsNull(9)) {
+                    creds.account = ReadAccountAt(s, 9);
+                } else if (account_key && !s.IsNull(18)) {
+                    creds.account = ReadAccountAt(s, 18);
+                }
+            }
             found = true;
             if (!s.IsNull(8)) creds.active_key_hashes.push_back(s.Text(8));
         }
         if (!found) return Error::NotFound("Partner not found.");
-        if (account_key) {
-            auto account = FindAccountOn(c, app_id, *account_key);
-            if (account) {
-                creds.account = std::move(*account);
-            } else if (account.error().code != ErrorCode::kNotFound) {
-                return std::move(account).error();
-            }
-        }
         return creds;
     });
 }
