@@ -56,6 +56,12 @@ Run ReadRun(const Statement& s) {
     return r;
 }
 
+// The account's runs that hold one of its concurrency slots.
+Result<std::int64_t> CountRunning(Connection& c, std::int64_t account_id) {
+    return sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
+                      [&](Statement& s) { s.Bind(account_id); });
+}
+
 // Serializes claims across processes (PostgreSQL): a claimer re-reads the running counts after taking it, so
 // two processes never both start an account's last free slot.
 constexpr std::int64_t kClaimLockKey = 0x77656674'636c6169;  // "weftclai"
@@ -159,17 +165,18 @@ Error QueueFull(std::int64_t queued) {
                  {}};
 }
 
-// The queued run as the store now holds it.
-Run Queued(const Run& run, std::int64_t id, std::string automation_guid) {
+// The new run as the store now holds it: queued, or running since its creation when it started where it was
+// submitted.
+Run Enqueued(const Run& run, std::int64_t id, std::string automation_guid, bool started) {
     Run out = run;
     out.id = id;
     out.automation_guid = std::move(automation_guid);
-    out.status = kRunStatusQueued;
+    out.status = started ? kRunStatusRunning : kRunStatusQueued;
     out.attempt = 1;
     out.output.reset();
     out.error.reset();
     out.response.reset();
-    out.starttime.reset();
+    out.starttime = started ? std::optional<Micros>(run.created_at) : std::nullopt;
     out.stoptime.reset();
     return out;
 }
@@ -194,16 +201,20 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         // start here; PostgreSQL must count after the lock is granted.)
         const bool pg = c.dialect() == sql::Dialect::kPostgres;
         const bool may_start = start != nullptr;
-        Statement owner(c, pg ? "SELECT b.guid FROM automations b JOIN accounts a ON a.id = b.account_id "
-                                "WHERE b.id = ? AND a.id = ? AND a.partner_id = ? FOR UPDATE OF a"
-                           : may_start
-                               ? "SELECT b.guid, (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = "
-                                 "'queued'), (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status IN "
-                                 "('running', 'must stop')) FROM automations b JOIN accounts a ON a.id = b.account_id "
-                                 "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?"
-                               : "SELECT b.guid, (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = "
-                                 "'queued') FROM automations b JOIN accounts a ON a.id = b.account_id "
-                                 "WHERE b.id = ? AND a.id = ? AND a.partner_id = ?");
+        std::string owner_sql = "SELECT b.guid";
+        if (!pg) {
+            owner_sql += ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = 'queued')";
+            if (may_start) {
+                owner_sql +=
+                    ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status IN ('running', "
+                    "'must stop'))";
+            }
+        }
+        owner_sql +=
+            " FROM automations b JOIN accounts a ON a.id = b.account_id WHERE b.id = ? AND a.id = ? AND "
+            "a.partner_id = ?";
+        if (pg) owner_sql += " FOR UPDATE OF a";
+        Statement owner(c, owner_sql);
         owner.Bind(run.automation_id).Bind(run.account_id).Bind(partner);
         auto found = owner.Step();
         if (!found) return std::move(found).error();
@@ -232,44 +243,33 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         if (!queued) return std::move(queued).error();
         if (*queued >= queue_cap) return QueueFull(*queued);
         if (may_start && *queued == 0 && pg) {
-            auto running =
-                sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
-                           [&](Statement& q) { q.Bind(run.account_id); });
+            auto running = CountRunning(c, run.account_id);
             if (!running) return std::move(running).error();
             running_counted = *running;
         }
-        if (may_start && *queued == 0 && running_counted < start->concurrency) {
-            // A free slot and nothing queued before it: the run starts here, now, under the caller's lease.
-            Statement s(c,
-                        "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, "
-                        "start_payload, attempt, call_depth, idempotency_key, schedule_starttime, starttime, "
-                        "lease_owner, lease_expires_at, created_at, updated_at) "
-                        "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
-            s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context).Bind(run.flow);
-            s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
-            s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(start->owner).Bind(start->lease_until);
-            s.Bind(run.created_at).Bind(run.updated_at);
-            auto inserted = s.Step();
-            if (!inserted) return std::move(inserted).error();
-            if (!*inserted) return Error::Internal("INSERT ... RETURNING returned no row");
-            Run out = Queued(run, s.Int(0), std::move(automation_guid));
-            out.status = kRunStatusRunning;
-            out.starttime = run.created_at;
-            return out;
-        }
+        // A free slot and nothing queued before it: the run starts here, now, under the caller's lease.
+        const bool started = may_start && *queued == 0 && running_counted < start->concurrency;
         // (Not one INSERT ... SELECT with the count: SQLite would copy the rows through a temporary table first,
         // as the statement reads the table it writes.)
         Statement s(c,
                     "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, "
-                    "attempt, call_depth, idempotency_key, schedule_starttime, created_at, updated_at) "
-                    "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id");
-        s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context).Bind(run.flow);
+                    "attempt, call_depth, idempotency_key, schedule_starttime, starttime, lease_owner, "
+                    "lease_expires_at, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+        s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid);
+        s.Bind(started ? kRunStatusRunning : kRunStatusQueued).Bind(run.context).Bind(run.flow);
         s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
-        s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at);
+        s.Bind(run.schedule_starttime);
+        if (started) {
+            s.Bind(run.created_at).Bind(start->owner).Bind(start->lease_until);
+        } else {
+            s.BindNull().BindNull().BindNull();
+        }
+        s.Bind(run.created_at).Bind(run.updated_at);
         auto inserted = s.Step();
         if (!inserted) return std::move(inserted).error();
         if (!*inserted) return Error::Internal("INSERT ... RETURNING returned no row");
-        return Queued(run, s.Int(0), std::move(automation_guid));
+        return Enqueued(run, s.Int(0), std::move(automation_guid), started);
     });
 }
 
@@ -300,12 +300,7 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
             } else if (s.IsNull(0)) {
                 r->result = QueueFull(s.Int(2));
             } else {
-                Run queued = Queued(run, s.Int(0), s.Text(1));
-                if (s.Text(3) == "t") {
-                    queued.status = kRunStatusRunning;
-                    queued.starttime = run.created_at;
-                }
-                r->result = std::move(queued);
+                r->result = Enqueued(run, s.Int(0), s.Text(1), s.Text(3) == "t");
             }
         }
         return Ok();
@@ -390,20 +385,14 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
                     Statement lock(
                         c, "SELECT id FROM accounts WHERE id IN (" + InList(fresh.size()) + ") ORDER BY id FOR UPDATE");
                     BindInList(lock, fresh);
-                    for (;;) {
-                        auto row = lock.Step();
-                        if (!row) return std::move(row).error();
-                        if (!*row) break;
-                    }
+                    if (auto r = lock.Run(); !r) return std::move(r).error();
                 }
             }
             for (const auto& cand : *candidates) {
                 if (static_cast<int>(chosen.size()) >= max) break;
                 auto it = running.find(cand.account_id);
                 if (it == running.end()) {
-                    auto n = sql::Count(
-                        c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
-                        [&](Statement& s) { s.Bind(cand.account_id); });
+                    auto n = CountRunning(c, cand.account_id);
                     if (!n) return std::move(n).error();
                     it = running.emplace(cand.account_id, *n).first;
                 }

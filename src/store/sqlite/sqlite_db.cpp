@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <stdexcept>
 
@@ -223,14 +221,7 @@ void Database::RunBatch(std::vector<WriteJob*>& batch) {
     if (auto b = sql::Statement(*writer_, "BEGIN IMMEDIATE").Run(); !b.ok()) return fail_all(b);
     if (batch.size() == 1) {
         // Alone, a write's transaction is its own: a failure rolls it back whole.
-        WriteJob& j = *batch.front();
-        bool keep = false;
-        try {
-            keep = (*j.run)(*writer_);
-        } catch (...) {
-            j.outcome.exception = std::current_exception();
-        }
-        if (!keep) return Rollback();
+        if (!RunJob(*batch.front())) return Rollback();
     } else if (!RunOptimistically(batch)) {
         // A write failed after changing rows: undo everything and run the batch again with a savepoint per
         // write, so that only that write's changes go (writes may run more than once).
@@ -245,19 +236,21 @@ void Database::RunBatch(std::vector<WriteJob*>& batch) {
     }
 }
 
+bool Database::RunJob(WriteJob& job) {
+    try {
+        return (*job.run)(*writer_);
+    } catch (...) {
+        job.outcome.exception = std::current_exception();
+        return false;
+    }
+}
+
 bool Database::RunOptimistically(std::vector<WriteJob*>& batch) {
     sqlite3* db = writer_->handle();
     for (auto* j : batch) {
         const sqlite3_int64 before = sqlite3_total_changes64(db);
-        bool keep = false, threw = false;
-        try {
-            keep = (*j->run)(*writer_);
-        } catch (...) {
-            j->outcome.exception = std::current_exception();
-            threw = true;
-        }
         // A refusal that wrote nothing (queue_full, not found...) has nothing to undo.
-        if (!keep && (threw || sqlite3_total_changes64(db) != before)) return false;
+        if (!RunJob(*j) && (j->outcome.exception || sqlite3_total_changes64(db) != before)) return false;
     }
     return true;
 }
@@ -268,13 +261,7 @@ void Database::RunWithSavepoints(std::vector<WriteJob*>& batch) {
             j->outcome.status = sp;
             continue;
         }
-        bool keep = false;
-        try {
-            keep = (*j->run)(*writer_);
-        } catch (...) {
-            j->outcome.exception = std::current_exception();
-        }
-        if (!keep) (void)sql::Statement(*writer_, "ROLLBACK TO weft_write").Run();
+        if (!RunJob(*j)) (void)sql::Statement(*writer_, "ROLLBACK TO weft_write").Run();
         (void)sql::Statement(*writer_, "RELEASE weft_write").Run();
     }
 }

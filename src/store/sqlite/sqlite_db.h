@@ -75,9 +75,9 @@ class Database final : public sql::Database {
     const std::string& path() const { return path_; }
 
   protected:
-    // Concurrent writers share commits (group commit): one of them, the leader, opens a transaction, runs
-    // every waiting fn inside its own SAVEPOINT (an fn that returns an error or throws is rolled back alone),
-    // commits once and wakes the others. Durability is unchanged (synchronous=FULL); one fsync serves many.
+    // Concurrent writers share commits (group commit): one of them, the leader, opens a transaction, runs every
+    // waiting fn (an fn that returns an error or throws is rolled back alone: see RunBatch), commits once and
+    // wakes the others. Durability is unchanged (synchronous=FULL); one fsync serves many.
     WriteOutcome RunWrite(const std::function<bool(sql::Connection&)>& fn) override;
     // An asynchronous write joins the leader's next batch and returns; its done runs on the leader's thread after
     // the commit. With no leader, the caller leads (and so waits for that batch).
@@ -113,6 +113,7 @@ class Database final : public sql::Database {
     // (Schema changes do not count as changed rows; they run alone, at startup, where a failure rolls back the
     // whole transaction.)
     void RunBatch(std::vector<WriteJob*>& batch);
+    bool RunJob(WriteJob& job);                             // fn's verdict; false when it threw
     bool RunOptimistically(std::vector<WriteJob*>& batch);  // false: a write must be undone
     void RunWithSavepoints(std::vector<WriteJob*>& batch);
     void Rollback();
