@@ -88,6 +88,19 @@ server_ticks() {
     done
     echo "$total"
 }
+# The same for a PostgreSQL server on this machine (every process titled "postgres: ..."); nothing when the
+# database is SQLite or elsewhere.
+db_ticks() {
+    local total=0 f
+    if [ -n "$database" ]; then
+        for f in /proc/[0-9]*; do
+            case "$(head -c 9 "$f/cmdline" 2>/dev/null | tr '\0' ' ')" in
+                "postgres:") total=$(( total + $(awk '{print $14 + $15}' "$f/stat" 2>/dev/null || echo 0) )) ;;
+            esac
+        done
+    fi
+    echo "$total"
+}
 cpu_per_run() {  # ticks before, ticks after, runs
     awk -v t="$(( $2 - $1 ))" -v hz="$(getconf CLK_TCK)" -v n="$3" 'BEGIN {printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0)}'
 }
@@ -118,13 +131,16 @@ run_wrk() {  # connections, script
 echo "wrk ${duration}s per case; server: $server_threads I/O threads; $store_name"
 for c in $connection_counts; do
     before="$(count_runs)"
-    ticks="$(server_ticks)"
+    ticks="$(server_ticks)" dbt="$(db_ticks)"
     out="$(run_wrk "$c" "$work/run_false.lua")"
-    report "sync  c=$c" "$out" "server CPU $(cpu_per_run "$ticks" "$(server_ticks)" $(( $(count_runs) - before ))) us/run"
+    n=$(( $(count_runs) - before ))
+    cpu="server CPU $(cpu_per_run "$ticks" "$(server_ticks)" "$n") us/run"
+    [ -n "$database" ] && cpu="$cpu, database CPU $(cpu_per_run "$dbt" "$(db_ticks)" "$n") us/run"
+    report "sync  c=$c" "$out" "$cpu"
 done
 for c in $connection_counts; do
     before="$(count_runs)"
-    ticks="$(server_ticks)"
+    ticks="$(server_ticks)" dbt="$(db_ticks)"
     start=$(date +%s.%N)
     out="$(run_wrk "$c" "$work/run_true.lua")"
     report "async c=$c accepted" "$out"
@@ -132,6 +148,8 @@ for c in $connection_counts; do
     while [ "$(count_runs '&status=queued')" != 0 ] || [ "$(count_runs '&status=running')" != 0 ]; do sleep 0.2; done
     end=$(date +%s.%N)
     total=$(( $(count_runs) - before ))
-    awk -v n="$total" -v s="$start" -v e="$end" -v cpu="$(cpu_per_run "$ticks" "$(server_ticks)" "$total")" \
+    cpu="$(cpu_per_run "$ticks" "$(server_ticks)" "$total")"
+    [ -n "$database" ] && cpu="$cpu us/run, database CPU $(cpu_per_run "$dbt" "$(db_ticks)" "$total")"
+    awk -v n="$total" -v s="$start" -v e="$end" -v cpu="$cpu" \
         'BEGIN {printf "async c=%-3s completed  %10.0f runs/s   (%d runs accepted and finished in %.1f s; server CPU %s us/run)\n", "'"$c"'", n / (e - s), n, e - s, cpu}'
 done

@@ -82,6 +82,12 @@ struct RunOutcome {
     // The lease owner of the worker that ends it: the end of a run whose lapsed lease another worker has taken
     // since is not recorded (nothing: whoever holds it).
     std::optional<std::string> owner;
+    // Whether callers waiting in other processes must hear of the end (PostgreSQL: a NOTIFY, which every
+    // committing transaction that sends one takes a cluster-wide lock for). Not for a run started where it was
+    // submitted (its caller waits in that process) nor for one no caller waits for (async API calls,
+    // schedules); a caller that comes to wait for such a run anyway (a sync retry that its Idempotency-Key
+    // joins to an async run) hears of its end by the listener's poll.
+    bool announce = true;
 };
 
 // An automation with the account it belongs to.

@@ -47,7 +47,8 @@ struct RunWorkers::Active {
     std::shared_ptr<const engine::Definition> def;
     engine::RunState state;
     bool first_step = true;
-    std::int64_t logged = 0;  // log entries this worker appended before the end
+    bool started_here = false;  // where it was submitted (its caller, if one waits, waits in this process)
+    std::int64_t logged = 0;    // log entries this worker appended before the end
     std::atomic<bool> stop{false};
     std::mutex mu;  // guards timer
     std::shared_ptr<AsyncRuntime::Timer> timer;
@@ -106,7 +107,7 @@ void RunWorkers::Unreserve() { --reserved_; }
 
 void RunWorkers::BeginReserved(ClaimedRun run) {
     // Counted active (by Begin) before the reservation goes, so that the room a poll sees never overshoots.
-    Begin(std::move(run));
+    Begin(std::move(run), true);
     --reserved_;
 }
 
@@ -152,12 +153,12 @@ void RunWorkers::Poll() {
 
 void RunWorkers::FailBeforeStart(const ClaimedRun& claimed, const std::string& message) {
     RunOutcome o{kRunStatusFailed, std::nullopt, ErrorJson(message, ""), std::nullopt, clock_.Now(), {},
-                 &claimed.run,     std::nullopt, options_.owner};
+                 &claimed.run,     std::nullopt, options_.owner,         true};
     auto done = store_.FinishRun(claimed.run.id, o);
     if (done) events_.Finished(*done);
 }
 
-void RunWorkers::Begin(ClaimedRun claimed) {
+void RunWorkers::Begin(ClaimedRun claimed, bool started_here) {
     auto def = definitions_.Get(claimed.automation.definition);
     if (!def) return FailBeforeStart(claimed, "The automation's definition is invalid: " + def.error().message);
     auto inputs = ParseJson(claimed.run.inputs);
@@ -187,6 +188,7 @@ void RunWorkers::Begin(ClaimedRun claimed) {
     a->state = engine_.StartRun(**def, std::move(start));
     a->def = std::move(*def);
     a->claimed = std::move(claimed);
+    a->started_here = started_here;
     {
         std::lock_guard lock(mu_);
         active_[a->claimed.run.id] = a;
@@ -321,6 +323,8 @@ void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::str
     o.stoptime = clock_.Now();
     o.claimed = &a->claimed.run;
     o.owner = options_.owner;
+    const std::string& context = a->claimed.run.context;
+    o.announce = !a->started_here && context != "api_async" && context != "scheduled";
     // A first attempt's earlier entries are the ones this worker wrote.
     if (a->claimed.run.attempt == 1 && a->logged >= 0) o.last_seq = a->logged;
     // The end joins the store's next group commit without holding this thread; `a` keeps the claimed run alive.

@@ -60,7 +60,7 @@ class RunWorkers final : public LocalStarter {
     struct Active;
     void SchedulePoll(std::chrono::microseconds delay);
     void Poll();
-    void Begin(ClaimedRun claimed);
+    void Begin(ClaimedRun claimed, bool started_here = false);
     void Advance(const std::shared_ptr<Active>& a);
     void Perform(const std::shared_ptr<Active>& a, engine::Effect effect);
     void Resume(const std::shared_ptr<Active>& a, engine::EffectResult result);

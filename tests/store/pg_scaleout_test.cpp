@@ -228,6 +228,48 @@ TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {
     EXPECT_TRUE(a.Admit("a:2", 50, now_).allowed) << "windows are per key";
 }
 
+TEST_F(PgScaleOutTest, ConcurrentCallsOfOneProcessAreDecidedInGroupsInArrivalOrder) {
+    // Sixteen threads on one limiter: their calls meet in groups (one statement each); every call admitted has
+    // its own `remaining`, the refused ones are told when to retry, and other keys decided alongside keep their
+    // own windows.
+    pg::PgRateLimiter limiter(one_->database());
+    std::mutex mu;
+    std::multiset<int> remaining;
+    std::atomic<int> refused{0}, other_admitted{0}, bad_retry{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 15; ++i) {
+                if (t % 4 == 3) {
+                    if (limiter.Admit("other", 1000, now_ + i).allowed) ++other_admitted;
+                    continue;
+                }
+                const RateDecision d = limiter.Admit("busy", 100, now_ + i);
+                EXPECT_EQ(d.limit, 100);
+                if (d.allowed) {
+                    std::lock_guard lock(mu);
+                    remaining.insert(d.remaining);
+                } else {
+                    ++refused;
+                    if (d.retry_after < 1 || d.retry_after > 60) ++bad_retry;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(remaining.size(), 100u);
+    int expected = 0;
+    for (int r : remaining) EXPECT_EQ(r, expected++) << "each admitted call has its own place in the window";
+    EXPECT_EQ(refused, 12 * 15 - 100);
+    EXPECT_EQ(bad_retry, 0);
+    EXPECT_EQ(other_admitted, 4 * 15);
+    // The window as the next caller (another process) sees it.
+    pg::PgRateLimiter two(two_->database());
+    EXPECT_FALSE(two.Admit("busy", 100, now_ + 100).allowed);
+    EXPECT_EQ(two.Admit("other", 1000, now_ + 100).remaining, 1000 - 60 - 1);
+    EXPECT_TRUE(two.Admit("busy", 100, now_ + 60'000'000 + 15).allowed) << "every admission left the window";
+}
+
 TEST_F(PgScaleOutTest, IdleRateWindowsAreSweptAndStartAfresh) {
     pg::PgRateLimiter a(one_->database());
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(a.Admit("idle", 5, now_ + i).allowed);
@@ -266,11 +308,13 @@ TEST_F(PgScaleOutTest, OneLeaderAtATimeAndAnotherTakesOverWhenItGoes) {
     EXPECT_TRUE(taken);
 }
 
-TEST_F(PgScaleOutTest, ARunFinishedByOneProcessIsHeardByAnother) {
+TEST_F(PgScaleOutTest, ARunFinishedByOneProcessIsHeardByAnotherUnlessNoOneWaitsElsewhere) {
     const PartnerId partner = MakePartner(10, 1);
     const auto [account, automation] = MakeAccountAndAutomation(partner);
-    const auto run = Enqueue(*one_, partner, account, automation, 10, now_);
-    ASSERT_TRUE(run.ok());
+    const auto quiet = Enqueue(*one_, partner, account, automation, 10, now_);
+    const auto announced = Enqueue(*one_, partner, account, automation, 10, now_ + 1);
+    ASSERT_TRUE(quiet.ok());
+    ASSERT_TRUE(announced.ok());
     std::mutex mu;
     std::condition_variable cv;
     std::set<std::int64_t> heard;
@@ -283,14 +327,18 @@ TEST_F(PgScaleOutTest, ARunFinishedByOneProcessIsHeardByAnother) {
         },
         [] {});
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // LISTEN is in place
+    // An end whose callers (if any) all wait in the process that ends it is not announced...
     ASSERT_EQ(two_->ClaimRuns("w", 1, now_, now_ + 30'000'000)->size(), 1u);
-    ASSERT_TRUE(
-        two_->FinishRun(
-                run->id,
-                {kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_, {}, nullptr, std::nullopt, std::nullopt})
-            .ok());
+    RunOutcome o{kRunStatusFinished, "{}",         std::nullopt, std::nullopt, now_, {}, nullptr,
+                 std::nullopt,       std::nullopt, false};
+    ASSERT_TRUE(two_->FinishRun(quiet->id, o).ok());
+    // ...the next one is. Notifications arrive in commit order, so once the second is heard the first would be.
+    ASSERT_EQ(two_->ClaimRuns("w", 1, now_ + 2, now_ + 30'000'000)->size(), 1u);
+    o.announce = true;
+    ASSERT_TRUE(two_->FinishRun(announced->id, o).ok());
     std::unique_lock lock(mu);
-    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return heard.count(run->id) > 0; }));
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return heard.count(announced->id) > 0; }));
+    EXPECT_EQ(heard.count(quiet->id), 0u);
 }
 
 }  // namespace

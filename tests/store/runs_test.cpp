@@ -169,7 +169,7 @@ TEST_P(QueueTest, PruneDeletesOnlyEndedRunsPastTheWindowWithTheirLogs) {
     auto claimed = store_->ClaimRuns("w1", 2, now_, now_ + 30'000'000);
     ASSERT_EQ(claimed->size(), 2u);
     RunOutcome o{kRunStatusFinished,      "{}",    std::nullopt, std::nullopt, now_,
-                 {R"({"block_id":"a"})"}, nullptr, std::nullopt, std::nullopt};
+                 {R"({"block_id":"a"})"}, nullptr, std::nullopt, std::nullopt, true};
     ASSERT_TRUE(store_->FinishRun(old_run->id, o).ok());
     o.stoptime = now_ + 10;
     ASSERT_TRUE(store_->FinishRun(young_run->id, o).ok());
@@ -335,7 +335,8 @@ TEST_P(QueueTest, TheEndOfAClaimedRunIsWhatIsStoredAndFollowsEveryEarlierEntry) 
                  {R"({"end":1})", R"({"end":2})"},
                  &claimed,
                  std::nullopt,
-                 std::nullopt};
+                 std::nullopt,
+                 true};
     // The first worker, back from a stall after its lease lapsed, cannot end the run the second one now holds.
     RunOutcome stale = o;
     stale.claimed = &(*first)[0].run;
@@ -388,7 +389,8 @@ TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
                              {R"({"last":0})", R"({"last":1})"},
                              &run,
                              i % 2 == 0 ? std::optional<std::int64_t>(1) : std::optional<std::int64_t>(0),
-                             std::nullopt};
+                             std::nullopt,
+                             true};
                 store_->FinishRunAsync(run.id, std::move(o), [&, id = run.id](Result<weft::Run> r) {
                     ASSERT_TRUE(r.ok()) << r.error().detail;
                     std::lock_guard lock(mu);

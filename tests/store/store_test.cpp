@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/ids.h"
 #include "store/sql/migrations.h"
 #include "store_backends.h"
@@ -197,6 +199,16 @@ TEST_P(StoreTest, UnmigratedDatabaseIsNotReady) {
     EXPECT_FALSE(fresh->Ping().ok());
     EXPECT_EQ(fresh->Migrate(), static_cast<int>(sql::Migrations().size()));
     EXPECT_TRUE(fresh->Ping().ok());
+}
+
+TEST(MigrationsTest, VersionsAreOneToNEachOnce) {
+    // A repeated version would be skipped as applied on every database that has the first one.
+    std::set<int> versions;
+    for (const auto& m : sql::Migrations()) EXPECT_TRUE(versions.insert(m.version).second) << m.version;
+    ASSERT_FALSE(versions.empty());
+    EXPECT_EQ(*versions.begin(), 1);
+    EXPECT_EQ(*versions.rbegin(), static_cast<int>(versions.size()));
+    EXPECT_EQ(sql::LatestVersion(), static_cast<int>(versions.size()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),

@@ -2,43 +2,93 @@
 
 #include <sys/select.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <string_view>
+#include <unordered_map>
 
 namespace weft::pg {
 
 RateDecision PgRateLimiter::Admit(const std::string& key, int limit, Micros now) {
+    Request request{&key, limit, now, {}};
+    groups_.Submit(request, [this](const std::vector<Request*>& batch) { Decide(batch); });
+    return request.decision;
+}
+
+void PgRateLimiter::Decide(const std::vector<Request*>& batch) {
     constexpr Micros kWindow = InMemoryRateLimiter::kWindow;
-    // One statement, committed on its own (no BEGIN/COMMIT round trips): weft_rate_admit (migration 6) decides
-    // under the key's row lock. The tables are UNLOGGED, so the commit waits for no WAL flush.
-    auto r = db_.WriteAutocommit([&](sql::Connection& c) -> Result<RateDecision> {
-        if (++since_sweep_ >= 1000) {
+    // One entry per key, in order of first arrival; its calls in arrival order. A group is decided at its latest
+    // call's time (the calls are microseconds apart), under its first call's limit (a key's limit is its
+    // partner's, the same for every call but one made across a change of it).
+    struct Group {
+        std::vector<Request*> calls;
+        Micros now = 0;
+    };
+    std::vector<std::string> keys;
+    std::vector<Group> groups;
+    std::unordered_map<std::string_view, std::size_t> index;
+    for (Request* r : batch) {
+        auto [it, added] = index.try_emplace(*r->key, groups.size());
+        if (added) {
+            keys.push_back(*r->key);
+            groups.emplace_back();
+        }
+        Group& g = groups[it->second];
+        g.calls.push_back(r);
+        g.now = std::max(g.now, r->now);
+    }
+    std::vector<std::int64_t> limits, counts, times;
+    for (const Group& g : groups) {
+        limits.push_back(g.calls.front()->limit);
+        counts.push_back(static_cast<std::int64_t>(g.calls.size()));
+        times.push_back(g.now);
+    }
+    const Micros latest = *std::max_element(times.begin(), times.end());
+    // Committed on its own (no BEGIN/COMMIT round trips). The tables are UNLOGGED, so the commit waits for no
+    // WAL flush.
+    auto decided = db_.WriteAutocommit([&](sql::Connection& c) -> Result<bool> {
+        since_sweep_ += static_cast<int>(batch.size());
+        if (since_sweep_ >= 1000) {
             since_sweep_ = 0;
             sql::Statement sweep(c, "SELECT weft_rate_sweep(?)");
-            sweep.Bind(now - kWindow);
+            sweep.Bind(latest - kWindow);
             if (auto s = sweep.Run(); !s) return std::move(s).error();
         }
-        sql::Statement admit(
-            c, "SELECT CASE WHEN allowed THEN 1 ELSE 0 END, remaining, retry_at FROM weft_rate_admit(?, ?, ?, ?)");
-        admit.Bind(key).Bind(limit).Bind(now).Bind(kWindow);
-        auto row = admit.Step();
-        if (!row) return std::move(row).error();
-        if (!*row) return Error::Internal("weft_rate_admit returned no row");
-        RateDecision d;
-        d.limit = limit;
-        d.allowed = admit.Int(0) != 0;
-        d.remaining = static_cast<int>(admit.Int(1));
-        if (!d.allowed) {
-            d.retry_after = std::max<std::int64_t>(1, (admit.Int(2) - now + 999'999) / 1'000'000);
+        sql::Statement admit(c,
+                             "SELECT window_key, used, admitted, retry_at FROM weft_rate_admit_many(CAST(? AS TEXT[]), "
+                             "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT))");
+        admit.Bind(sql::TextArrayLiteral(keys))
+            .Bind(sql::IntArrayLiteral(limits))
+            .Bind(sql::IntArrayLiteral(counts))
+            .Bind(sql::IntArrayLiteral(times))
+            .Bind(kWindow);
+        std::size_t rows = 0;
+        for (;;) {
+            auto row = admit.Step();
+            if (!row) return std::move(row).error();
+            if (!*row) break;
+            auto it = index.find(admit.Text(0));
+            if (it == index.end()) return Error::Internal("weft_rate_admit_many returned an unknown key");
+            Group& g = groups[it->second];
+            const std::int64_t used = admit.Int(1), admitted = admit.Int(2);
+            const std::int64_t retry_at = admit.IsNull(3) ? g.now : admit.Int(3);
+            for (std::size_t i = 0; i < g.calls.size(); ++i) {
+                RateDecision& d = g.calls[i]->decision;
+                d.limit = g.calls[i]->limit;
+                d.allowed = static_cast<std::int64_t>(i) < admitted;
+                d.remaining = d.allowed ? static_cast<int>(g.calls.front()->limit - used - 1 - i) : 0;
+                d.retry_after = d.allowed ? 0 : std::max<std::int64_t>(1, (retry_at - g.now + 999'999) / 1'000'000);
+            }
+            ++rows;
         }
-        return d;
+        if (rows != groups.size()) return Error::Internal("weft_rate_admit_many left keys undecided");
+        return true;
     });
-    if (r) return *r;
-    RateDecision d;
-    d.allowed = true;
-    d.limit = limit;
-    d.remaining = 0;
-    return d;
+    for (Request* r : batch) {
+        if (!decided) r->decision = RateDecision{true, r->limit, 0, 0};
+        r->done = true;
+    }
 }
 
 LeaderLock::LeaderLock(std::string url, std::int64_t key, std::chrono::milliseconds retry)

@@ -8,17 +8,22 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "domain/rate_limiter.h"
 #include "store/postgres/pg_db.h"
+#include "store/sql/combiner.h"
 
 // What processes sharing one PostgreSQL database coordinate through it, beyond the store's own transactions:
 // rate-limit windows, the one active scheduler, and runs finishing on another process.
 namespace weft::pg {
 
-// Sliding 60-second windows kept in the database (table rate_admissions), exact across processes: an
-// admission is decided under a transaction-scoped advisory lock on its window's key. Same semantics as
-// InMemoryRateLimiter.
+// Sliding 60-second windows kept in the database (tables rate_windows, rate_admissions), exact across
+// processes: a key's calls are decided under its window row's lock. Same semantics as InMemoryRateLimiter.
+// The calls of this process that arrive while a decision is in the database are decided together in the next
+// one (weft_rate_admit_many, one round trip): a busy key costs one row lock per group, not per call, and its
+// calls wait here rather than in the database's lock queue. Within a group a key's calls are admitted in
+// arrival order.
 class PgRateLimiter final : public RateLimiter {
   public:
     explicit PgRateLimiter(sql::Database& db) : db_(db) {}
@@ -27,8 +32,18 @@ class PgRateLimiter final : public RateLimiter {
     RateDecision Admit(const std::string& key, int limit, Micros now) override;
 
   private:
+    struct Request {
+        const std::string* key;
+        int limit;
+        Micros now;
+        RateDecision decision;
+        bool done = false;
+    };
+    void Decide(const std::vector<Request*>& batch);
+
     sql::Database& db_;
-    std::atomic<int> since_sweep_{0};
+    sql::Combiner<Request> groups_;
+    int since_sweep_ = 0;  // calls since the last sweep of idle windows (under the combiner: one batch at a time)
 };
 
 // A session-level advisory lock on a dedicated connection: the process holding it is the leader (the one

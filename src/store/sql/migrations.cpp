@@ -365,6 +365,90 @@ BEGIN
         RETURNING id INTO run_id;
 END $$;
 )sql"},
+        // - PostgreSQL decides the concurrent rate-limit calls of one process in one statement: a key's calls
+        //   that arrive together are admitted as a group (the first of them up to the limit), so a busy key's
+        //   row is locked once per group instead of once per call. weft_rate_admit stays for older processes.
+        // - weft_enqueue_run counts an account's running runs with two equalities: its `status IN (...)` was
+        //   planned, in a session that first ran it on a small table, as a filter over all the account's runs.
+        {10, "rate-limit decisions in groups; running runs counted by index (PostgreSQL)", "", R"sql(
+-- Decides n[i] calls on key k[i] with limit lim[i] at now_us[i], for every i; keys are locked in key order (so
+-- two processes' groups cannot deadlock), each key's row until commit. Per key: used = admissions in the window
+-- before these calls, admitted = how many of the n were admitted (the first ones), retry_at (when some were
+-- refused) = when enough of the oldest admissions have left the window for one more.
+-- The body of migration 8's function but for the count of running runs.
+CREATE OR REPLACE FUNCTION weft_enqueue_run(p_partner BIGINT, p_account BIGINT, p_automation BIGINT, p_guid TEXT,
+                                 p_context TEXT, p_flow TEXT, p_inputs TEXT, p_start_payload TEXT,
+                                 p_call_depth BIGINT, p_schedule_starttime BIGINT, p_created_at BIGINT,
+                                 p_updated_at BIGINT, p_cap BIGINT, p_owner TEXT, p_lease_until BIGINT,
+                                 p_concurrency BIGINT,
+                                 OUT run_id BIGINT, OUT automation_guid TEXT, OUT queued BIGINT,
+                                 OUT started BOOLEAN)
+LANGUAGE plpgsql AS $$
+DECLARE
+    running BIGINT;
+BEGIN
+    started := false;
+    SELECT b.guid INTO automation_guid FROM automations b JOIN accounts a ON a.id = b.account_id
+        WHERE b.id = p_automation AND a.id = p_account AND a.partner_id = p_partner FOR UPDATE OF a;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT COUNT(*) INTO queued FROM runs WHERE account_id = p_account AND status = 'queued';
+    IF queued >= p_cap THEN
+        RETURN;
+    END IF;
+    IF p_owner IS NOT NULL AND queued = 0 THEN
+        running := (SELECT COUNT(*) FROM runs WHERE account_id = p_account AND status = 'running') +
+                   (SELECT COUNT(*) FROM runs WHERE account_id = p_account AND status = 'must stop');
+        started := running < p_concurrency;
+    END IF;
+    INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, attempt,
+                      call_depth, schedule_starttime, starttime, lease_owner, lease_expires_at, created_at,
+                      updated_at)
+        VALUES (p_account, p_automation, p_guid, CASE WHEN started THEN 'running' ELSE 'queued' END, p_context,
+                p_flow, p_inputs, p_start_payload, 1, p_call_depth, p_schedule_starttime,
+                CASE WHEN started THEN p_created_at END, CASE WHEN started THEN p_owner END,
+                CASE WHEN started THEN p_lease_until END, p_created_at, p_updated_at)
+        RETURNING id INTO run_id;
+END $$;
+CREATE FUNCTION weft_rate_admit_many(k TEXT[], lim BIGINT[], n BIGINT[], now_us BIGINT[], window_us BIGINT)
+RETURNS TABLE (window_key TEXT, used BIGINT, admitted BIGINT, retry_at BIGINT)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r        RECORD;
+    used_now BIGINT;
+    expired  BIGINT;
+    m        BIGINT;
+BEGIN
+    FOR r IN SELECT u.k, u.lim, u.n, u.now_us FROM unnest(k, lim, n, now_us) AS u(k, lim, n, now_us) ORDER BY u.k
+    LOOP
+        INSERT INTO rate_windows AS w (window_key, used, last_admitted_at) VALUES (r.k, 0, 0)
+            ON CONFLICT ON CONSTRAINT rate_windows_pkey DO UPDATE SET used = w.used
+            RETURNING w.used INTO used_now;
+        DELETE FROM rate_admissions a WHERE a.window_key = r.k AND a.admitted_at <= r.now_us - window_us;
+        GET DIAGNOSTICS expired = ROW_COUNT;
+        used_now := used_now - expired;
+        m := LEAST(r.n, GREATEST(r.lim - used_now, 0));
+        IF m > 0 THEN
+            INSERT INTO rate_admissions (window_key, admitted_at) SELECT r.k, r.now_us FROM generate_series(1, m);
+        END IF;
+        UPDATE rate_windows w SET used = used_now + m,
+                                  last_admitted_at = CASE WHEN m > 0 THEN GREATEST(w.last_admitted_at, r.now_us)
+                                                          ELSE w.last_admitted_at END
+            WHERE w.window_key = r.k;
+        window_key := r.k;
+        used := used_now;
+        admitted := m;
+        retry_at := NULL;
+        IF m < r.n THEN
+            SELECT a.admitted_at INTO retry_at FROM rate_admissions a WHERE a.window_key = r.k
+                ORDER BY a.admitted_at OFFSET used_now + m - r.lim LIMIT 1;
+            retry_at := COALESCE(retry_at, r.now_us) + window_us;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+)sql"},
     };
     return kMigrations;
 }

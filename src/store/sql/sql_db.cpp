@@ -20,4 +20,29 @@ std::optional<std::int64_t> Statement::OptInt(int col) const {
     return Int(col);
 }
 
+std::string TextArrayLiteral(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char ch : item) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+std::string IntArrayLiteral(const std::vector<std::int64_t>& items) {
+    std::string out = "{";
+    for (const auto item : items) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(item);
+    }
+    out += '}';
+    return out;
+}
+
 }  // namespace weft::sql

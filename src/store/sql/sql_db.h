@@ -10,6 +10,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "core/result.h"
 
@@ -207,5 +208,10 @@ class Database {
         return std::move(*result);
     }
 };
+
+// PostgreSQL array literals, for binding a list as one text parameter (`CAST(? AS TEXT[])`, unnest):
+// {"a","b \"quoted\""} and {1,2,3}.
+std::string TextArrayLiteral(const std::vector<std::string>& items);
+std::string IntArrayLiteral(const std::vector<std::int64_t>& items);
 
 }  // namespace weft::sql

@@ -58,7 +58,11 @@ Run ReadRun(const Statement& s) {
 
 // The account's runs that hold one of its concurrency slots.
 Result<std::int64_t> CountRunning(Connection& c, std::int64_t account_id) {
-    return sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status IN ('running', 'must stop')",
+    // Two equalities rather than `status IN (...)`: PostgreSQL may plan the IN as a filter over every index entry
+    // of the account (ended runs included) when the plan is made while the table is still small.
+    return sql::Count(c,
+                      "SELECT (SELECT COUNT(*) FROM runs WHERE account_id = ?1 AND status = 'running') + "
+                      "(SELECT COUNT(*) FROM runs WHERE account_id = ?1 AND status = 'must stop')",
                       [&](Statement& s) { s.Bind(account_id); });
 }
 
@@ -507,22 +511,6 @@ Result<Page<std::string>> SqlStore::ListRunLogs(PartnerId partner, std::int64_t 
 
 namespace {
 
-// A PostgreSQL array literal of texts: {"a","b \"quoted\""}.
-std::string TextArray(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (const auto& item : items) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (char ch : item) {
-            if (ch == '"' || ch == '\\') out += '\\';
-            out += ch;
-        }
-        out += '"';
-    }
-    out += '}';
-    return out;
-}
-
 // The end of a run: the UPDATE, and what it returns (ReadRun's columns, then the last log entry's seq).
 constexpr const char* kEndRun =
     "UPDATE runs SET status = ?, output = ?, error = ?, response = ?, stoptime = ?, lease_owner = NULL, "
@@ -533,6 +521,9 @@ constexpr const char* kEndReturning =
     "runs.automation_id), status, context, flow, inputs, start_payload, output, error, attempt, call_depth, "
     "idempotency_key, schedule_starttime, starttime, stoptime, created_at, updated_at, response, "
     "(SELECT COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = runs.id) AS last_seq";
+
+// Appended to kEndReturning on PostgreSQL when the end is announced (RunOutcome::announce).
+constexpr const char* kAnnounce = ", pg_notify('weft_run_finished', CAST(id AS TEXT))";
 
 void BindEnd(Statement& s, std::int64_t run_id, const RunOutcome& o) {
     s.Bind(o.status).Bind(o.output).Bind(o.error).Bind(o.response).Bind(o.stoptime).Bind(o.stoptime).Bind(run_id);
@@ -596,12 +587,12 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
         // transaction below (no row here).
         auto ended = db_->WriteAutocommit([&](Connection& c) -> Result<std::optional<Run>> {
             Statement s(c, std::string("WITH ended AS (") + kEndRun + " AND flow NOT IN ('setup', 'delete')" +
-                               kEndReturning + ", pg_notify('weft_run_finished', CAST(id AS TEXT))), " +
+                               kEndReturning + (o.announce ? kAnnounce : "") + "), " +
                                "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, e.last_seq + l.n, "
                                "l.entry FROM ended e CROSS JOIN unnest(CAST(? AS TEXT[])) WITH ORDINALITY AS "
                                "l(entry, n)) SELECT * FROM ended");
             BindEnd(s, run_id, o);
-            s.Bind(TextArray(o.logs));
+            s.Bind(sql::TextArrayLiteral(o.logs));
             auto row = s.Step();
             if (!row) return std::move(row).error();
             if (!*row) return std::optional<Run>();
@@ -613,8 +604,7 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
     return db_->Write([&](Connection& c) -> Result<Run> {
         // On PostgreSQL the same statement wakes sync callers waiting on other processes (delivered at commit).
         const bool pg = c.dialect() == sql::Dialect::kPostgres;
-        Statement s(
-            c, std::string(kEndRun) + kEndReturning + (pg ? ", pg_notify('weft_run_finished', CAST(id AS TEXT))" : ""));
+        Statement s(c, std::string(kEndRun) + kEndReturning + (pg && o.announce ? kAnnounce : ""));
         BindEnd(s, run_id, o);
         auto row = s.Step();
         if (!row) return std::move(row).error();
