@@ -352,6 +352,14 @@ Result<Page<Run>> SqlStore::ListRuns(PartnerId partner, std::int64_t automation_
 }
 
 Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, int max, Micros now, Micros lease_until) {
+    // Workers look whenever a run is queued or ends, so most looks find nothing queued: a read says so without
+    // a write transaction (and, on PostgreSQL, its round trips and the claim lock). A run queued just after it
+    // wakes the next look.
+    auto any = db_->Read([](Connection& c) -> Result<bool> {
+        Statement s(c, "SELECT 1 FROM runs WHERE status = 'queued' LIMIT 1");
+        return s.Step();
+    });
+    if (any && !*any) return std::vector<ClaimedRun>{};
     return db_->Write([&](Connection& c) -> Result<std::vector<ClaimedRun>> {
         if (auto l = LockClaims(c); !l) return std::move(l).error();
         struct Candidate {
@@ -536,6 +544,8 @@ bool EndsPlainly(sql::Dialect dialect, const RunOutcome& o) {
     return dialect == sql::Dialect::kSqlite && o.claimed && o.claimed->flow != "setup" && o.claimed->flow != "delete";
 }
 
+Run EndedFromClaim(const RunOutcome& o);
+
 // The end of a claimed run on SQLite: no RETURNING (SQLite buffers its rows in a temporary table) and nothing
 // read back but the last log entry's seq; the ended run is the claimed one with the outcome.
 Result<Run> EndClaimedRun(Connection& c, std::int64_t run_id, const RunOutcome& o) {
@@ -557,6 +567,35 @@ Result<Run> EndClaimedRun(Connection& c, std::int64_t run_id, const RunOutcome& 
         if (!last) return std::move(last).error();
         if (auto r = AppendLogs(c, run_id, o.logs, *last); !r) return std::move(r).error();
     }
+    return EndedFromClaim(o);
+}
+
+// The end of a claimed run on PostgreSQL, in one round trip: the end, its log entries (after the seq the worker
+// knows, or the last one) and its announcement (delivered at commit). Nothing is read back: the ended run is
+// the claimed one with the outcome. No row (a Setup or Delete flow, or a run no longer this worker's to end):
+// nothing written, and FinishRun's transaction takes over.
+Result<std::optional<Run>> EndClaimedRunPg(Connection& c, std::int64_t run_id, const RunOutcome& o) {
+    const std::string first_seq =
+        o.last_seq ? "CAST(? AS BIGINT)" : "(SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?)";
+    Statement s(c, std::string("WITH ended AS (") + kEndRun + " AND flow NOT IN ('setup', 'delete') RETURNING id" +
+                       (o.announce ? kAnnounce : "") +
+                       "), logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, " + first_seq +
+                       " + l.n, l.entry FROM ended e CROSS JOIN unnest(CAST(? AS TEXT[])) WITH ORDINALITY AS "
+                       "l(entry, n)) SELECT id FROM ended");
+    BindEnd(s, run_id, o);
+    if (o.last_seq) {
+        s.Bind(*o.last_seq);
+    } else {
+        s.Bind(run_id);
+    }
+    s.Bind(sql::TextArrayLiteral(o.logs));
+    auto row = s.Step();
+    if (!row) return std::move(row).error();
+    if (!*row) return std::optional<Run>();
+    return std::optional<Run>(EndedFromClaim(o));
+}
+
+Run EndedFromClaim(const RunOutcome& o) {
     Run run = *o.claimed;
     run.status = o.status;
     run.output = o.output;
@@ -586,6 +625,7 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
         // other processes (delivered at commit). Setup and Delete flows, and a run no longer running, take the
         // transaction below (no row here).
         auto ended = db_->WriteAutocommit([&](Connection& c) -> Result<std::optional<Run>> {
+            if (o.claimed) return EndClaimedRunPg(c, run_id, o);
             Statement s(c, std::string("WITH ended AS (") + kEndRun + " AND flow NOT IN ('setup', 'delete')" +
                                kEndReturning + (o.announce ? kAnnounce : "") + "), " +
                                "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, e.last_seq + l.n, "
