@@ -364,8 +364,11 @@ TEST_P(QueueTest, TheEndOfAClaimedRunIsWhatIsStoredAndFollowsEveryEarlierEntry) 
 
 TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
     // Many runs ended at once from several threads, each without waiting for its commit: every callback hears
-    // of its own run, as stored, and every entry is there in order.
+    // of its own run, as stored, and every entry is there in order. One end comes from a worker that does not
+    // hold the run's lease: it alone is refused, and the run stays running.
     constexpr int kRuns = 40;
+    constexpr int kIntruder = 5;
+    bool refused = false;
     ASSERT_TRUE(store_->UpdatePartnerLimits(partner_, {300, 1000, 1000}, now_).ok());
     for (int i = 0; i < kRuns; ++i) ASSERT_TRUE(Enqueue(account_, automation_, 1000).ok());
     auto claimed = store_->ClaimRuns("w", kRuns, now_, now_ + 30'000'000);
@@ -389,12 +392,22 @@ TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
                              {R"({"last":0})", R"({"last":1})"},
                              &run,
                              i % 2 == 0 ? std::optional<std::int64_t>(1) : std::optional<std::int64_t>(0),
-                             std::nullopt,
+                             std::string(i == kIntruder ? "intruder" : "w"),
                              true};
-                store_->FinishRunAsync(run.id, std::move(o), [&, id = run.id](Result<weft::Run> r) {
-                    ASSERT_TRUE(r.ok()) << r.error().detail;
+                store_->FinishRunAsync(run.id, std::move(o), [&, i, id = run.id](Result<weft::Run> r) {
                     std::lock_guard lock(mu);
-                    heard.emplace(id, std::move(*r));
+                    if (i == kIntruder) {
+                        EXPECT_FALSE(r.ok());
+                        if (!r.ok()) {
+                            EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+                        }
+                        refused = true;
+                    } else {
+                        EXPECT_TRUE(r.ok()) << r.error().detail;
+                        if (r.ok()) {
+                            heard.emplace(id, std::move(*r));
+                        }
+                    }
                     cv.notify_all();
                 });
             }
@@ -402,8 +415,10 @@ TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
     }
     for (auto& th : threads) th.join();
     std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return heard.size() == kRuns; }));
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return refused && heard.size() == kRuns - 1; }));
+    EXPECT_EQ(store_->GetRunById((*claimed)[kIntruder].run.id)->status, kRunStatusRunning);
     for (int i = 0; i < kRuns; ++i) {
+        if (i == kIntruder) continue;
         const weft::Run& run = (*claimed)[static_cast<std::size_t>(i)].run;
         const weft::Run& got = heard.at(run.id);
         ExpectSameRun(got, *store_->GetRunById(run.id));

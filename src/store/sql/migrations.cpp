@@ -370,6 +370,9 @@ END $$;
         //   row is locked once per group instead of once per call. weft_rate_admit stays for older processes.
         // - weft_enqueue_run counts an account's running runs with two equalities: its `status IN (...)` was
         //   planned, in a session that first ran it on a small table, as a filter over all the account's runs.
+        // - PostgreSQL records the ends of several claimed runs in one call (weft_end_runs): each run by its
+        //   primary key (one UPDATE joined to the input was planned, generically, as a scan of every running
+        //   run).
         {10, "rate-limit decisions in groups; running runs counted by index (PostgreSQL)", "", R"sql(
 -- Decides n[i] calls on key k[i] with limit lim[i] at now_us[i], for every i; keys are locked in key order (so
 -- two processes' groups cannot deadlock), each key's row until commit. Per key: used = admissions in the window
@@ -410,6 +413,45 @@ BEGIN
                 CASE WHEN started THEN p_created_at END, CASE WHEN started THEN p_owner END,
                 CASE WHEN started THEN p_lease_until END, p_created_at, p_updated_at)
         RETURNING id INTO run_id;
+END $$;
+-- Ends the claimed runs id[i] (each when it is still running under owner[i]'s lease, or any lease for a NULL
+-- owner, and not a Setup or Delete flow) with their outcomes, appends each one's log_count[i] entries from
+-- entries (in order, after seq last_seq[i], or after its last entry when NULL) and, when announce[i], notifies
+-- weft_run_finished. Returns the ids of the runs ended.
+CREATE FUNCTION weft_end_runs(p_id BIGINT[], p_status TEXT[], p_output TEXT[], p_error TEXT[],
+                              p_response TEXT[], p_stoptime BIGINT[], p_owner TEXT[], p_announce BOOLEAN[],
+                              p_last_seq BIGINT[], p_log_count BIGINT[], p_entries TEXT[])
+RETURNS SETOF BIGINT
+LANGUAGE plpgsql AS $$
+DECLARE
+    i     INT;
+    ended BIGINT;
+    last  BIGINT;
+    off   BIGINT := 0;
+BEGIN
+    FOR i IN 1 .. COALESCE(array_length(p_id, 1), 0) LOOP
+        UPDATE runs SET status = p_status[i], output = p_output[i], error = p_error[i], response = p_response[i],
+                        stoptime = p_stoptime[i], lease_owner = NULL, lease_expires_at = NULL,
+                        updated_at = p_stoptime[i]
+            WHERE id = p_id[i] AND status IN ('running', 'must stop')
+              AND (lease_owner = p_owner[i] OR p_owner[i] IS NULL) AND flow NOT IN ('setup', 'delete')
+            RETURNING id INTO ended;
+        IF FOUND THEN
+            IF p_log_count[i] > 0 THEN
+                last := p_last_seq[i];
+                IF last IS NULL THEN
+                    SELECT COALESCE(MAX(seq), 0) INTO last FROM run_logs WHERE run_id = ended;
+                END IF;
+                INSERT INTO run_logs (run_id, seq, entry)
+                    SELECT ended, last + n, p_entries[off + n] FROM generate_series(1, p_log_count[i]) AS n;
+            END IF;
+            IF p_announce[i] THEN
+                PERFORM pg_notify('weft_run_finished', CAST(ended AS TEXT));
+            END IF;
+            RETURN NEXT ended;
+        END IF;
+        off := off + p_log_count[i];
+    END LOOP;
 END $$;
 CREATE FUNCTION weft_rate_admit_many(k TEXT[], lim BIGINT[], n BIGINT[], now_us BIGINT[], window_us BIGINT)
 RETURNS TABLE (window_key TEXT, used BIGINT, admitted BIGINT, retry_at BIGINT)

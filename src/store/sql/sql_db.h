@@ -213,5 +213,8 @@ class Database {
 // {"a","b \"quoted\""} and {1,2,3}.
 std::string TextArrayLiteral(const std::vector<std::string>& items);
 std::string IntArrayLiteral(const std::vector<std::int64_t>& items);
+// The same with NULL elements.
+std::string NullableTextArrayLiteral(const std::vector<std::optional<std::string>>& items);
+std::string NullableIntArrayLiteral(const std::vector<std::optional<std::int64_t>>& items);
 
 }  // namespace weft::sql

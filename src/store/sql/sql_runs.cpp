@@ -1,6 +1,7 @@
 // SqlStore: runs, the durable queue, leases and run logs.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/ids.h"
 #include "store/sql/query.h"
@@ -608,7 +609,92 @@ Run EndedFromClaim(const RunOutcome& o) {
 
 }  // namespace
 
+void SqlStore::EndBatch(std::vector<PendingEnd>& batch) {
+    std::vector<std::int64_t> ids, stoptimes, log_counts;
+    std::vector<std::string> statuses, announce, entries;
+    std::vector<std::optional<std::string>> outputs, errors, responses, owners;
+    std::vector<std::optional<std::int64_t>> last_seqs;
+    for (const PendingEnd& e : batch) {
+        const RunOutcome& o = e.outcome;
+        ids.push_back(e.run_id);
+        statuses.push_back(o.status);
+        outputs.push_back(o.output);
+        errors.push_back(o.error);
+        responses.push_back(o.response);
+        stoptimes.push_back(o.stoptime);
+        owners.push_back(o.owner);
+        announce.push_back(o.announce ? "t" : "f");
+        last_seqs.push_back(o.last_seq);
+        log_counts.push_back(static_cast<std::int64_t>(o.logs.size()));
+        entries.insert(entries.end(), o.logs.begin(), o.logs.end());
+    }
+    // One statement, committed on its own: weft_end_runs (migration 10) ends each run by its primary key.
+    auto ended = db_->WriteAutocommit([&](Connection& c) -> Result<std::set<std::int64_t>> {
+        Statement s(c,
+                    "SELECT * FROM weft_end_runs(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+                    "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
+                    "CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))");
+        s.Bind(sql::IntArrayLiteral(ids))
+            .Bind(sql::TextArrayLiteral(statuses))
+            .Bind(sql::NullableTextArrayLiteral(outputs))
+            .Bind(sql::NullableTextArrayLiteral(errors))
+            .Bind(sql::NullableTextArrayLiteral(responses))
+            .Bind(sql::IntArrayLiteral(stoptimes))
+            .Bind(sql::NullableTextArrayLiteral(owners))
+            .Bind(sql::TextArrayLiteral(announce))
+            .Bind(sql::NullableIntArrayLiteral(last_seqs))
+            .Bind(sql::IntArrayLiteral(log_counts))
+            .Bind(sql::TextArrayLiteral(entries));
+        std::set<std::int64_t> got;
+        for (;;) {
+            auto row = s.Step();
+            if (!row) return std::move(row).error();
+            if (!*row) return got;
+            got.insert(s.Int(0));
+        }
+    });
+    for (PendingEnd& e : batch) {
+        if (ended && ended->contains(e.run_id)) {
+            e.done(EndedFromClaim(e.outcome));
+        } else {
+            // Not ended by the batch (no longer this worker's to end, or the statement failed, in which case it
+            // wrote nothing): the one-run path records it or says why not.
+            e.done(FinishRun(e.run_id, e.outcome));
+        }
+    }
+}
+
 void SqlStore::FinishRunAsync(std::int64_t run_id, RunOutcome o, std::function<void(Result<Run>)> done) {
+    if (db_->dialect() == sql::Dialect::kPostgres && o.claimed && o.claimed->flow != "setup" &&
+        o.claimed->flow != "delete") {
+        // Ends that arrive while a batch is being written wait for the next one, without holding their threads;
+        // the thread that found no batch running writes batches until none is left. (The outcome's claimed run
+        // lives as long as `done`.)
+        {
+            std::lock_guard lock(ends_mu_);
+            ends_pending_.push_back({run_id, std::move(o), std::move(done)});
+            if (ends_busy_) return;
+            ends_busy_ = true;
+        }
+        for (;;) {
+            std::vector<PendingEnd> batch;
+            {
+                std::lock_guard lock(ends_mu_);
+                if (ends_pending_.empty()) {
+                    ends_busy_ = false;
+                    return;
+                }
+                batch.swap(ends_pending_);
+            }
+            try {
+                EndBatch(batch);
+            } catch (...) {
+                std::lock_guard lock(ends_mu_);
+                ends_busy_ = false;
+                throw;
+            }
+        }
+    }
     if (!EndsPlainly(db_->dialect(), o)) return done(FinishRun(run_id, o));
     // The end joins the next group commit without holding this thread; the outcome lives until it is written.
     auto outcome = std::make_shared<RunOutcome>(std::move(o));

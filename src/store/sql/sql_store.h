@@ -1,7 +1,10 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "domain/store.h"
 #include "store/sql/combiner.h"
@@ -140,6 +143,18 @@ class SqlStore : public Store {
     };
     sql::Combiner<EnqueueRequest> enqueues_;
     void EnqueueBatch(std::vector<EnqueueRequest*>& batch);
+
+    // PostgreSQL: the ends of claimed runs that arrive while others are being written are written together
+    // next, in one statement (see FinishRunAsync).
+    struct PendingEnd {
+        std::int64_t run_id;
+        RunOutcome outcome;
+        std::function<void(Result<Run>)> done;
+    };
+    std::mutex ends_mu_;
+    std::vector<PendingEnd> ends_pending_;
+    bool ends_busy_ = false;
+    void EndBatch(std::vector<PendingEnd>& batch);
 };
 
 }  // namespace weft
