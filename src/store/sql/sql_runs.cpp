@@ -284,28 +284,69 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
     std::stable_sort(batch.begin(), batch.end(), [](const EnqueueRequest* a, const EnqueueRequest* b) {
         return a->run.account_id < b->run.account_id;
     });
+    // One statement for the batch: weft_enqueue_run for each run in turn (each call sees what the ones before it
+    // wrote), its results in the same order.
+    std::vector<std::int64_t> partners, accounts, automations, depths, created, updated, caps;
+    std::vector<std::string> guids, contexts, flows, inputs;
+    std::vector<std::optional<std::string>> payloads, owners;
+    std::vector<std::optional<std::int64_t>> schedule_starts, leases, concurrencies;
+    for (const auto* r : batch) {
+        const Run& run = r->run;
+        partners.push_back(r->partner);
+        accounts.push_back(run.account_id);
+        automations.push_back(run.automation_id);
+        guids.push_back(run.guid);
+        contexts.push_back(run.context);
+        flows.push_back(run.flow);
+        inputs.push_back(run.inputs);
+        payloads.push_back(run.start_payload);
+        depths.push_back(run.call_depth);
+        schedule_starts.push_back(run.schedule_starttime);
+        created.push_back(run.created_at);
+        updated.push_back(run.updated_at);
+        caps.push_back(r->queue_cap);
+        owners.push_back(r->start ? std::optional<std::string>(r->start->owner) : std::nullopt);
+        leases.push_back(r->start ? std::optional<std::int64_t>(r->start->lease_until) : std::nullopt);
+        concurrencies.push_back(r->start ? std::optional<std::int64_t>(r->start->concurrency) : std::nullopt);
+    }
     auto committed = db_->Write([&](Connection& c) -> Status {
+        Statement s(c,
+                    "SELECT f.run_id, f.automation_guid, f.queued, f.started FROM unnest(CAST(? AS BIGINT[]), "
+                    "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+                    "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), "
+                    "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
+                    "CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) WITH ORDINALITY AS i(partner, "
+                    "account, automation, guid, context, flow, inputs, start_payload, call_depth, "
+                    "schedule_starttime, created_at, updated_at, cap, owner, lease_until, concurrency, n) "
+                    "CROSS JOIN LATERAL weft_enqueue_run(i.partner, i.account, i.automation, i.guid, i.context, "
+                    "i.flow, i.inputs, i.start_payload, i.call_depth, i.schedule_starttime, i.created_at, "
+                    "i.updated_at, i.cap, i.owner, i.lease_until, i.concurrency) AS f ORDER BY i.n");
+        s.Bind(sql::IntArrayLiteral(partners))
+            .Bind(sql::IntArrayLiteral(accounts))
+            .Bind(sql::IntArrayLiteral(automations))
+            .Bind(sql::TextArrayLiteral(guids))
+            .Bind(sql::TextArrayLiteral(contexts))
+            .Bind(sql::TextArrayLiteral(flows))
+            .Bind(sql::TextArrayLiteral(inputs))
+            .Bind(sql::NullableTextArrayLiteral(payloads))
+            .Bind(sql::IntArrayLiteral(depths))
+            .Bind(sql::NullableIntArrayLiteral(schedule_starts))
+            .Bind(sql::IntArrayLiteral(created))
+            .Bind(sql::IntArrayLiteral(updated))
+            .Bind(sql::IntArrayLiteral(caps))
+            .Bind(sql::NullableTextArrayLiteral(owners))
+            .Bind(sql::NullableIntArrayLiteral(leases))
+            .Bind(sql::NullableIntArrayLiteral(concurrencies));
         for (auto* r : batch) {
-            const Run& run = r->run;
-            Statement s(c,
-                        "SELECT run_id, automation_guid, queued, started FROM weft_enqueue_run(?, ?, ?, ?, ?, ?, ?, ?, "
-                        "?, ?, ?, ?, ?, ?, ?, ?)");
-            s.Bind(r->partner).Bind(run.account_id).Bind(run.automation_id).Bind(run.guid).Bind(run.context);
-            s.Bind(run.flow).Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth);
-            s.Bind(run.schedule_starttime).Bind(run.created_at).Bind(run.updated_at).Bind(r->queue_cap);
-            if (r->start) {
-                s.Bind(r->start->owner).Bind(r->start->lease_until).Bind(r->start->concurrency);
-            } else {
-                s.BindNull().BindNull().BindNull();
-            }
             auto row = s.Step();
             if (!row) return std::move(row).error();  // the transaction is lost: every request fails (or retries)
-            if (!*row || s.IsNull(1)) {
+            if (!*row) return Error::Internal("weft_enqueue_run answered fewer runs than it was given");
+            if (s.IsNull(1)) {
                 r->result = Error::NotFound("Automation not found.");
             } else if (s.IsNull(0)) {
                 r->result = QueueFull(s.Int(2));
             } else {
-                r->result = Enqueued(run, s.Int(0), s.Text(1), s.Text(3) == "t");
+                r->result = Enqueued(r->run, s.Int(0), s.Text(1), s.Text(3) == "t");
             }
         }
         return Ok();
