@@ -1,0 +1,106 @@
+// The combiner that PostgreSQL's enqueues and rate-limit decisions go through: concurrent requests are handled
+// in batches, one batch at a time, each request exactly once.
+#include "store/sql/combiner.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace weft {
+namespace {
+
+struct Request {
+    int value = 0;
+    int handled = 0;  // times a batch handled it
+    bool done = false;
+};
+
+TEST(CombinerTest, EveryRequestIsHandledOnceByOneBatchAtATime) {
+    sql::Combiner<Request> combiner;
+    std::atomic<int> running{0}, overlaps{0}, batches{0}, largest{0};
+    std::atomic<long> sum{0};
+    constexpr int kThreads = 16, kEach = 200;
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0};
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                Request r{t * kEach + i};
+                combiner.Submit(r, [&](std::vector<Request*>& batch) {
+                    if (running.fetch_add(1) != 0) ++overlaps;
+                    ++batches;
+                    largest = std::max(largest.load(), static_cast<int>(batch.size()));
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));  // a commit's worth of time
+                    for (Request* q : batch) {
+                        ++q->handled;
+                        sum += q->value;
+                        q->done = true;
+                    }
+                    --running;
+                });
+                if (!r.done || r.handled != 1) ++wrong;  // back only once its own request was handled
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(overlaps, 0) << "one batch at a time";
+    const long n = kThreads * kEach;
+    EXPECT_EQ(sum, n * (n - 1) / 2) << "each request exactly once";
+    EXPECT_LT(batches, n) << "requests that arrived during a batch shared the next one (largest " << largest << ")";
+}
+
+TEST(CombinerTest, RequestsOfABatchThatThrowsGoIntoTheNextOneAndItsLeaderGetsTheError) {
+    sql::Combiner<Request> combiner;
+    std::atomic<bool> first_entered{false}, release_first{false};
+    std::atomic<int> calls{0};
+    auto batch_fn = [&](std::vector<Request*>& batch) {
+        const int call = calls.fetch_add(1);
+        if (call == 0) {  // holds the combiner while the others queue up behind it
+            first_entered = true;
+            while (!release_first) std::this_thread::yield();
+        }
+        if (call == 1) throw std::runtime_error("the batch failed");  // the five queued ones
+        for (Request* q : batch) {
+            ++q->handled;
+            q->done = true;
+        }
+    };
+    Request blocker;
+    std::thread first([&] { combiner.Submit(blocker, batch_fn); });
+    while (!first_entered) std::this_thread::yield();
+    std::vector<Request> queued(5);
+    std::atomic<int> threw{0};
+    std::vector<std::thread> others;
+    for (auto& r : queued) {
+        others.emplace_back([&] {
+            try {
+                combiner.Submit(r, batch_fn);
+            } catch (const std::runtime_error&) {
+                ++threw;
+            }
+        });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all five are waiting
+    release_first = true;
+    first.join();
+    for (auto& t : others) t.join();
+    EXPECT_TRUE(blocker.done);
+    EXPECT_EQ(threw, 1) << "the caller that ran the failed batch hears of it";
+    int handled = 0;
+    for (const auto& r : queued) {
+        if (r.done) {
+            EXPECT_EQ(r.handled, 1);
+            ++handled;
+        }
+    }
+    EXPECT_EQ(handled, 4) << "the others' requests went into the next batch";
+    EXPECT_GE(calls, 3);
+}
+
+}  // namespace
+}  // namespace weft
