@@ -367,7 +367,7 @@ END $$;
 )sql"},
         // - PostgreSQL decides the concurrent rate-limit calls of one process in one statement: a key's calls
         //   that arrive together are admitted as a group (the first of them up to the limit), so a busy key's
-        //   row is locked once per group instead of once per call. weft_rate_admit stays for older processes.
+        //   row is locked once per group instead of once per call. weft_rate_admit is left unused.
         // - weft_enqueue_run counts an account's running runs with two equalities: its `status IN (...)` was
         //   planned, in a session that first ran it on a small table, as a filter over all the account's runs.
         // - PostgreSQL records the ends of several claimed runs in one call (weft_end_runs): each run by its
