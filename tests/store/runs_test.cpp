@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "core/ids.h"
 #include "store_backends.h"
@@ -65,6 +66,32 @@ class QueueTest : public ::testing::TestWithParam<testing::Backend> {
     PartnerId partner_ = 0;
     std::int64_t account_ = 0, other_account_ = 0, automation_ = 0, other_automation_ = 0;
 };
+
+TEST_P(QueueTest, ARunIsQueuedOnlyForAnAutomationOfThePartnersAccount) {
+    // Another account's automation, a missing one, and the right pair under another partner: not found, and
+    // nothing created (on PostgreSQL, weft_enqueue_run decides; with a start-here lease too).
+    const StartHere here{"api-1", now_ + 30'000'000, 5};
+    auto attempt = [&](PartnerId partner, std::int64_t account, std::int64_t automation, const StartHere* start) {
+        weft::Run r;
+        r.account_id = account;
+        r.automation_id = automation;
+        r.guid = NewGuid(now_);
+        r.created_at = r.updated_at = now_;
+        return store_->EnqueueRun(partner, r, 10, now_ - 1000, start);
+    };
+    for (const StartHere* start : {static_cast<const StartHere*>(nullptr), &here}) {
+        for (auto [partner, account, automation] : {std::tuple{partner_, account_, other_automation_},
+                                                    std::tuple{partner_, account_, other_automation_ + 1000},
+                                                    std::tuple{partner_ + 1, account_, automation_}}) {
+            auto refused = attempt(partner, account, automation, start);
+            ASSERT_FALSE(refused.ok());
+            EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+        }
+    }
+    EXPECT_EQ(store_->ListRuns(partner_, automation_, {}, {0, 100})->total, 0);
+    EXPECT_EQ(store_->ListRuns(partner_, other_automation_, {}, {0, 100})->total, 0);
+    EXPECT_TRUE(attempt(partner_, account_, automation_, &here).ok());
+}
 
 TEST_P(QueueTest, CapRefusesTheNextRunAndCreatesNothing) {
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(Enqueue(account_, automation_).ok());

@@ -373,12 +373,11 @@ END $$;
         // - PostgreSQL records the ends of several claimed runs in one call (weft_end_runs): each run by its
         //   primary key (one UPDATE joined to the input was planned, generically, as a scan of every running
         //   run).
-        {10, "rate-limit decisions in groups; running runs counted by index (PostgreSQL)", "", R"sql(
--- Decides n[i] calls on key k[i] with limit lim[i] at now_us[i], for every i; keys are locked in key order (so
--- two processes' groups cannot deadlock), each key's row until commit. Per key: used = admissions in the window
--- before these calls, admitted = how many of the n were admitted (the first ones), retry_at (when some were
--- refused) = when enough of the oldest admissions have left the window for one more.
--- The body of migration 8's function but for the count of running runs.
+        {10, "rate-limit decisions in groups; run ends in groups; enqueue reads by primary key (PostgreSQL)", "",
+         R"sql(
+-- The body of migration 8's function but for the count of running runs and the automation and account read
+-- by primary key, one after the other (their join was planned, on a small table, as a scan of the account's
+-- automations).
 CREATE OR REPLACE FUNCTION weft_enqueue_run(p_partner BIGINT, p_account BIGINT, p_automation BIGINT, p_guid TEXT,
                                  p_context TEXT, p_flow TEXT, p_inputs TEXT, p_start_payload TEXT,
                                  p_call_depth BIGINT, p_schedule_starttime BIGINT, p_created_at BIGINT,
@@ -389,11 +388,18 @@ CREATE OR REPLACE FUNCTION weft_enqueue_run(p_partner BIGINT, p_account BIGINT, 
 LANGUAGE plpgsql AS $$
 DECLARE
     running BIGINT;
+    owner_account BIGINT;
+    owner_partner BIGINT;
 BEGIN
     started := false;
-    SELECT b.guid INTO automation_guid FROM automations b JOIN accounts a ON a.id = b.account_id
-        WHERE b.id = p_automation AND a.id = p_account AND a.partner_id = p_partner FOR UPDATE OF a;
-    IF NOT FOUND THEN
+    SELECT b.guid, b.account_id INTO automation_guid, owner_account FROM automations b WHERE b.id = p_automation;
+    IF NOT FOUND OR owner_account <> p_account THEN
+        automation_guid := NULL;
+        RETURN;
+    END IF;
+    SELECT a.partner_id INTO owner_partner FROM accounts a WHERE a.id = p_account FOR UPDATE;
+    IF NOT FOUND OR owner_partner <> p_partner THEN
+        automation_guid := NULL;
         RETURN;
     END IF;
     SELECT COUNT(*) INTO queued FROM runs WHERE account_id = p_account AND status = 'queued';
@@ -453,6 +459,10 @@ BEGIN
         off := off + p_log_count[i];
     END LOOP;
 END $$;
+-- Decides n[i] calls on key k[i] with limit lim[i] at now_us[i], for every i; keys are locked in key order (so
+-- two processes' groups cannot deadlock), each key's row until commit. Per key: used = admissions in the window
+-- before these calls, admitted = how many of the n were admitted (the first ones), retry_at (when some were
+-- refused) = when enough of the oldest admissions have left the window for one more.
 CREATE FUNCTION weft_rate_admit_many(k TEXT[], lim BIGINT[], n BIGINT[], now_us BIGINT[], window_us BIGINT)
 RETURNS TABLE (window_key TEXT, used BIGINT, admitted BIGINT, retry_at BIGINT)
 LANGUAGE plpgsql AS $$
