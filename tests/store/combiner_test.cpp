@@ -102,5 +102,26 @@ TEST(CombinerTest, RequestsOfABatchThatThrowsGoIntoTheNextOneAndItsLeaderGetsThe
     EXPECT_GE(calls, 3);
 }
 
+TEST(BatcherTest, ItemsAddedWhileABatchRunsGoIntoTheNextOneWithoutTheirCallersWaiting) {
+    sql::Batcher<int> batcher;
+    std::atomic<bool> first_entered{false}, release_first{false};
+    std::vector<std::vector<int>> batches;  // touched only by the thread running batches
+    auto run = [&](std::vector<int>& batch) {
+        batches.push_back(batch);
+        if (batches.size() == 1) {
+            first_entered = true;
+            while (!release_first) std::this_thread::yield();
+        }
+    };
+    std::thread first([&] { batcher.Add(0, run); });
+    while (!first_entered) std::this_thread::yield();
+    for (int i = 1; i <= 5; ++i) batcher.Add(i, run);  // each returns at once: a batch is running
+    release_first = true;
+    first.join();  // the first caller ran the next batch too before returning
+    ASSERT_EQ(batches.size(), 2u);
+    EXPECT_EQ(batches[0], std::vector<int>{0});
+    EXPECT_EQ(batches[1], (std::vector<int>{1, 2, 3, 4, 5}));
+}
+
 }  // namespace
 }  // namespace weft

@@ -73,4 +73,44 @@ class Combiner {
     bool busy_ = false;
 };
 
+// Batches items whose callers do not wait: Add queues the item and returns at once when a batch is being run;
+// otherwise the caller runs batches (every item queued so far, its own first) until none is left. One batch
+// runs at a time. An exception from a batch reaches the caller running it; later items wait for the next Add.
+template <typename Item>
+class Batcher {
+  public:
+    template <typename RunBatch>
+    void Add(Item item, RunBatch&& run_batch) {
+        {
+            std::lock_guard lock(mu_);
+            pending_.push_back(std::move(item));
+            if (busy_) return;
+            busy_ = true;
+        }
+        for (;;) {
+            std::vector<Item> batch;
+            {
+                std::lock_guard lock(mu_);
+                if (pending_.empty()) {
+                    busy_ = false;
+                    return;
+                }
+                batch.swap(pending_);
+            }
+            try {
+                run_batch(batch);
+            } catch (...) {
+                std::lock_guard lock(mu_);
+                busy_ = false;
+                throw;
+            }
+        }
+    }
+
+  private:
+    std::mutex mu_;
+    std::vector<Item> pending_;
+    bool busy_ = false;
+};
+
 }  // namespace weft::sql

@@ -580,11 +580,9 @@ void BindEnd(Statement& s, std::int64_t run_id, const RunOutcome& o) {
     s.Bind(o.owner).Bind(o.owner);
 }
 
-// Whether the end of this run can be written by EndClaimedRun: SQLite, with the run as claimed, and not a flow
-// whose end changes its automation.
-bool EndsPlainly(sql::Dialect dialect, const RunOutcome& o) {
-    return dialect == sql::Dialect::kSqlite && o.claimed && o.claimed->flow != "setup" && o.claimed->flow != "delete";
-}
+// Whether the end of this run can be written from the claim alone (EndClaimedRun, EndClaimedRunsPg): the worker
+// has the run as claimed, and it is not a flow whose end changes its automation (Setup, Delete).
+bool EndsPlainly(const RunOutcome& o) { return o.claimed && o.claimed->flow != "setup" && o.claimed->flow != "delete"; }
 
 Run EndedFromClaim(const RunOutcome& o);
 
@@ -612,29 +610,52 @@ Result<Run> EndClaimedRun(Connection& c, std::int64_t run_id, const RunOutcome& 
     return EndedFromClaim(o);
 }
 
-// The end of a claimed run on PostgreSQL, in one round trip: the end, its log entries (after the seq the worker
-// knows, or the last one) and its announcement (delivered at commit). Nothing is read back: the ended run is
-// the claimed one with the outcome. No row (a Setup or Delete flow, or a run no longer this worker's to end):
-// nothing written, and FinishRun's transaction takes over.
-Result<std::optional<Run>> EndClaimedRunPg(Connection& c, std::int64_t run_id, const RunOutcome& o) {
-    const std::string first_seq =
-        o.last_seq ? "CAST(? AS BIGINT)" : "(SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?)";
-    Statement s(c, std::string("WITH ended AS (") + kEndRun + " AND flow NOT IN ('setup', 'delete') RETURNING id" +
-                       (o.announce ? kAnnounce : "") +
-                       "), logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, " + first_seq +
-                       " + l.n, l.entry FROM ended e CROSS JOIN unnest(CAST(? AS TEXT[])) WITH ORDINALITY AS "
-                       "l(entry, n)) SELECT id FROM ended");
-    BindEnd(s, run_id, o);
-    if (o.last_seq) {
-        s.Bind(*o.last_seq);
-    } else {
-        s.Bind(run_id);
+// The ends of claimed runs on PostgreSQL, in one statement: weft_end_runs (migration 10) ends each run by its
+// primary key when it is still running under that owner's lease, appends its log entries and, when announced,
+// notifies (delivered at commit). Returns the ids of the runs ended; nothing is read back (the ended run is the
+// claimed one with the outcome).
+Result<std::set<std::int64_t>> EndClaimedRunsPg(Connection& c,
+                                                const std::vector<std::pair<std::int64_t, const RunOutcome*>>& ends) {
+    std::vector<std::int64_t> ids, stoptimes, log_counts;
+    std::vector<std::string> statuses, announce, entries;
+    std::vector<std::optional<std::string>> outputs, errors, responses, owners;
+    std::vector<std::optional<std::int64_t>> last_seqs;
+    for (const auto& [run_id, outcome] : ends) {
+        const RunOutcome& o = *outcome;
+        ids.push_back(run_id);
+        statuses.push_back(o.status);
+        outputs.push_back(o.output);
+        errors.push_back(o.error);
+        responses.push_back(o.response);
+        stoptimes.push_back(o.stoptime);
+        owners.push_back(o.owner);
+        announce.push_back(o.announce ? "t" : "f");
+        last_seqs.push_back(o.last_seq);
+        log_counts.push_back(static_cast<std::int64_t>(o.logs.size()));
+        entries.insert(entries.end(), o.logs.begin(), o.logs.end());
     }
-    s.Bind(sql::TextArrayLiteral(o.logs));
-    auto row = s.Step();
-    if (!row) return std::move(row).error();
-    if (!*row) return std::optional<Run>();
-    return std::optional<Run>(EndedFromClaim(o));
+    Statement s(c,
+                "SELECT * FROM weft_end_runs(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+                "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
+                "CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))");
+    s.Bind(sql::IntArrayLiteral(ids))
+        .Bind(sql::TextArrayLiteral(statuses))
+        .Bind(sql::NullableTextArrayLiteral(outputs))
+        .Bind(sql::NullableTextArrayLiteral(errors))
+        .Bind(sql::NullableTextArrayLiteral(responses))
+        .Bind(sql::IntArrayLiteral(stoptimes))
+        .Bind(sql::NullableTextArrayLiteral(owners))
+        .Bind(sql::TextArrayLiteral(announce))
+        .Bind(sql::NullableIntArrayLiteral(last_seqs))
+        .Bind(sql::IntArrayLiteral(log_counts))
+        .Bind(sql::TextArrayLiteral(entries));
+    std::set<std::int64_t> got;
+    for (;;) {
+        auto row = s.Step();
+        if (!row) return std::move(row).error();
+        if (!*row) return got;
+        got.insert(s.Int(0));
+    }
 }
 
 Run EndedFromClaim(const RunOutcome& o) {
@@ -651,92 +672,30 @@ Run EndedFromClaim(const RunOutcome& o) {
 }  // namespace
 
 void SqlStore::EndBatch(std::vector<PendingEnd>& batch) {
-    std::vector<std::int64_t> ids, stoptimes, log_counts;
-    std::vector<std::string> statuses, announce, entries;
-    std::vector<std::optional<std::string>> outputs, errors, responses, owners;
-    std::vector<std::optional<std::int64_t>> last_seqs;
-    for (const PendingEnd& e : batch) {
-        const RunOutcome& o = e.outcome;
-        ids.push_back(e.run_id);
-        statuses.push_back(o.status);
-        outputs.push_back(o.output);
-        errors.push_back(o.error);
-        responses.push_back(o.response);
-        stoptimes.push_back(o.stoptime);
-        owners.push_back(o.owner);
-        announce.push_back(o.announce ? "t" : "f");
-        last_seqs.push_back(o.last_seq);
-        log_counts.push_back(static_cast<std::int64_t>(o.logs.size()));
-        entries.insert(entries.end(), o.logs.begin(), o.logs.end());
-    }
-    // One statement, committed on its own: weft_end_runs (migration 10) ends each run by its primary key.
-    auto ended = db_->WriteAutocommit([&](Connection& c) -> Result<std::set<std::int64_t>> {
-        Statement s(c,
-                    "SELECT * FROM weft_end_runs(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
-                    "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
-                    "CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))");
-        s.Bind(sql::IntArrayLiteral(ids))
-            .Bind(sql::TextArrayLiteral(statuses))
-            .Bind(sql::NullableTextArrayLiteral(outputs))
-            .Bind(sql::NullableTextArrayLiteral(errors))
-            .Bind(sql::NullableTextArrayLiteral(responses))
-            .Bind(sql::IntArrayLiteral(stoptimes))
-            .Bind(sql::NullableTextArrayLiteral(owners))
-            .Bind(sql::TextArrayLiteral(announce))
-            .Bind(sql::NullableIntArrayLiteral(last_seqs))
-            .Bind(sql::IntArrayLiteral(log_counts))
-            .Bind(sql::TextArrayLiteral(entries));
-        std::set<std::int64_t> got;
-        for (;;) {
-            auto row = s.Step();
-            if (!row) return std::move(row).error();
-            if (!*row) return got;
-            got.insert(s.Int(0));
-        }
-    });
+    std::vector<std::pair<std::int64_t, const RunOutcome*>> ends;
+    ends.reserve(batch.size());
+    for (const PendingEnd& e : batch) ends.emplace_back(e.run_id, &e.outcome);
+    auto ended = db_->WriteAutocommit([&](Connection& c) { return EndClaimedRunsPg(c, ends); });
     for (PendingEnd& e : batch) {
-        if (ended && ended->contains(e.run_id)) {
+        if (!ended) {
+            e.done(FinishRun(e.run_id, e.outcome));  // the statement wrote nothing: each end on its own
+        } else if (ended->contains(e.run_id)) {
             e.done(EndedFromClaim(e.outcome));
         } else {
-            // Not ended by the batch (no longer this worker's to end, or the statement failed, in which case it
-            // wrote nothing): the one-run path records it or says why not.
-            e.done(FinishRun(e.run_id, e.outcome));
+            e.done(EndInTransaction(e.run_id, e.outcome));  // no longer this worker's to end: says why
         }
     }
 }
 
 void SqlStore::FinishRunAsync(std::int64_t run_id, RunOutcome o, std::function<void(Result<Run>)> done) {
-    if (db_->dialect() == sql::Dialect::kPostgres && o.claimed && o.claimed->flow != "setup" &&
-        o.claimed->flow != "delete") {
-        // Ends that arrive while a batch is being written wait for the next one, without holding their threads;
-        // the thread that found no batch running writes batches until none is left. (The outcome's claimed run
-        // lives as long as `done`.)
-        {
-            std::lock_guard lock(ends_mu_);
-            ends_pending_.push_back({run_id, std::move(o), std::move(done)});
-            if (ends_busy_) return;
-            ends_busy_ = true;
-        }
-        for (;;) {
-            std::vector<PendingEnd> batch;
-            {
-                std::lock_guard lock(ends_mu_);
-                if (ends_pending_.empty()) {
-                    ends_busy_ = false;
-                    return;
-                }
-                batch.swap(ends_pending_);
-            }
-            try {
-                EndBatch(batch);
-            } catch (...) {
-                std::lock_guard lock(ends_mu_);
-                ends_busy_ = false;
-                throw;
-            }
-        }
+    if (!EndsPlainly(o)) return done(FinishRun(run_id, o));
+    if (db_->dialect() == sql::Dialect::kPostgres) {
+        // Ends that arrive while a batch is being written go into the next one, without holding their threads.
+        // (The outcome's claimed run lives as long as `done`.)
+        ends_.Add(PendingEnd{run_id, std::move(o), std::move(done)},
+                  [this](std::vector<PendingEnd>& batch) { EndBatch(batch); });
+        return;
     }
-    if (!EndsPlainly(db_->dialect(), o)) return done(FinishRun(run_id, o));
     // The end joins the next group commit without holding this thread; the outcome lives until it is written.
     auto outcome = std::make_shared<RunOutcome>(std::move(o));
     db_->WriteAsync<Result<Run>>([run_id, outcome](Connection& c) { return EndClaimedRun(c, run_id, *outcome); },
@@ -744,15 +703,19 @@ void SqlStore::FinishRunAsync(std::int64_t run_id, RunOutcome o, std::function<v
 }
 
 Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
-    if (EndsPlainly(db_->dialect(), o)) {
-        return db_->Write([&](Connection& c) { return EndClaimedRun(c, run_id, o); });
-    }
-    if (db_->dialect() == sql::Dialect::kPostgres) {
+    const bool pg = db_->dialect() == sql::Dialect::kPostgres;
+    if (EndsPlainly(o) && !pg) return db_->Write([&](Connection& c) { return EndClaimedRun(c, run_id, o); });
+    if (EndsPlainly(o)) {
+        // One statement in one round trip (see EndClaimedRunsPg); a run no longer this worker's to end takes the
+        // transaction below, which says why.
+        auto ended = db_->WriteAutocommit([&](Connection& c) { return EndClaimedRunsPg(c, {{run_id, &o}}); });
+        if (!ended) return std::move(ended).error();
+        if (ended->contains(run_id)) return EndedFromClaim(o);
+    } else if (pg && !o.claimed) {
         // One statement in one round trip: the end, the log entries and the wake-up of sync callers waiting on
         // other processes (delivered at commit). Setup and Delete flows, and a run no longer running, take the
         // transaction below (no row here).
         auto ended = db_->WriteAutocommit([&](Connection& c) -> Result<std::optional<Run>> {
-            if (o.claimed) return EndClaimedRunPg(c, run_id, o);
             Statement s(c, std::string("WITH ended AS (") + kEndRun + " AND flow NOT IN ('setup', 'delete')" +
                                kEndReturning + (o.announce ? kAnnounce : "") + "), " +
                                "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, e.last_seq + l.n, "
@@ -768,6 +731,10 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
         if (!ended) return std::move(ended).error();
         if (*ended) return std::move(**ended);
     }
+    return EndInTransaction(run_id, o);
+}
+
+Result<Run> SqlStore::EndInTransaction(std::int64_t run_id, const RunOutcome& o) {
     return db_->Write([&](Connection& c) -> Result<Run> {
         // On PostgreSQL the same statement wakes sync callers waiting on other processes (delivered at commit).
         const bool pg = c.dialect() == sql::Dialect::kPostgres;

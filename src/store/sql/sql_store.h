@@ -2,7 +2,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -151,10 +150,11 @@ class SqlStore : public Store {
         RunOutcome outcome;
         std::function<void(Result<Run>)> done;
     };
-    std::mutex ends_mu_;
-    std::vector<PendingEnd> ends_pending_;
-    bool ends_busy_ = false;
+    sql::Batcher<PendingEnd> ends_;
     void EndBatch(std::vector<PendingEnd>& batch);
+    // The end of a run in a transaction of its own, with everything FinishRun promises (the Setup and Delete
+    // flows' effects; a run no longer running is refused and left as it is).
+    Result<Run> EndInTransaction(std::int64_t run_id, const RunOutcome& o);
 };
 
 }  // namespace weft
