@@ -66,6 +66,17 @@ export function databaseUrlFor(dataDir) {
     return onPostgres ? databaseFor(dataDir) : null;
 }
 
+// Every weft process a test started and that has not exited yet. A test file whose process ends while some
+// are still running (a server a test restarted and left, a hook that threw) must not leave them behind: they
+// would keep polling, and skew whatever runs on the machine next.
+const liveChildren = new Set();
+process.on('exit', () => {
+    for (const child of liveChildren) {
+        process.stderr.write(`still running when the test file ended, killed: ${child.spawnargs.join(' ')}\n`);
+        child.kill('SIGKILL');
+    }
+});
+
 if (onPostgres) {
     process.on('exit', () => {
         for (const name of pgDatabases.values()) dropPgDatabase(name);
@@ -135,6 +146,8 @@ export class WeftServer {
         argv.push(...args);
         const child = spawn(WEFT_BIN, argv, { stdio: ['ignore', logFd, logFd], env: weftEnv(argv) });
         closeSync(logFd);
+        liveChildren.add(child);
+        child.on('exit', () => liveChildren.delete(child));
         let spawnError = null;
         child.on('error', (e) => {
             spawnError = e;
