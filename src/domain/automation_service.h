@@ -36,6 +36,10 @@ class AutomationService {
     Result<Automation> Find(PartnerId partner, const Account& account, std::string_view key) {
         return store_.FindAutomation(partner, account.id, key);
     }
+    // Find, to start a run of it (Store::FindAutomationToRun: possibly from memory).
+    Result<Automation> FindToRun(PartnerId partner, const Account& account, std::string_view key) {
+        return store_.FindAutomationToRun(partner, account.id, key);
+    }
     Result<Page<Automation>> List(PartnerId partner, const Account& account, const PageRequest& page) {
         return store_.ListAutomations(partner, account.id, page);
     }

@@ -123,7 +123,8 @@ class Store {
     virtual Result<ApiKey> AddApiKey(const ApiKey& key) = 0;
     virtual Status RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) = 0;
     virtual Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) = 0;
-    // `account_key` (guid or externalid) is looked up among this partner's accounts only.
+    // `account_key` (guid or externalid) is looked up among this partner's accounts only. Possibly from memory,
+    // as FindAutomationToRun.
     virtual Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id,
                                                              std::optional<std::string_view> account_key) = 0;
 
@@ -152,6 +153,10 @@ class Store {
     // By guid first, then by exact name.
     virtual Result<Automation> FindAutomation(PartnerId partner, std::int64_t account_id,
                                               std::string_view guid_or_name) = 0;
+    // FindAutomation for starting a run, possibly from memory (SqlStore on SQLite: sql::LookupCache, as current
+    // as a read). Not for a value that is written back: it may lag the scheduler's `next_fire_at`.
+    virtual Result<Automation> FindAutomationToRun(PartnerId partner, std::int64_t account_id,
+                                                   std::string_view guid_or_name) = 0;
     virtual Result<Page<Automation>> ListAutomations(PartnerId partner, std::int64_t account_id,
                                                      const PageRequest& page) = 0;
     // Writes every field of `automation` (found by its id within the account).

@@ -4,6 +4,7 @@
 
 #include "core/ids.h"
 #include "store/sql/migrations.h"
+#include "store/sql/query.h"
 #include "store_backends.h"
 
 namespace weft {
@@ -199,6 +200,131 @@ TEST_P(StoreTest, UnmigratedDatabaseIsNotReady) {
     EXPECT_FALSE(fresh->Ping().ok());
     EXPECT_EQ(fresh->Migrate(), static_cast<int>(sql::Migrations().size()));
     EXPECT_TRUE(fresh->Ping().ok());
+}
+
+// --- Lookups kept in memory (sql::LookupCache, SQLite) ---
+
+Automation NewAutomation(std::int64_t account, Micros now, const std::string& name) {
+    Automation b;
+    b.account_id = account;
+    b.guid = NewGuid(now);
+    b.name = name;
+    b.run_mode = "on demand";
+    b.definition = "{\"v\":1}";
+    b.execution_token = "t";
+    b.created_at = b.updated_at = now;
+    return b;
+}
+
+TEST_P(StoreTest, LookupsThatRunsMakeSeeEveryChangeAtOnceWhoeverMakesIt) {
+    // `other` is another process on the same database (a server, while `store_` is a CLI command, say). Each
+    // lookup is made twice first, so that a value kept in memory is what answers.
+    auto other = backend_.Open(1, false);
+    auto creds = [&](const char* account) {
+        (void)other->GetPartnerCredentials(a_, std::string_view(account));
+        return other->GetPartnerCredentials(a_, std::string_view(account));
+    };
+    auto definition = [&](std::int64_t account, const std::string& key) -> std::string {
+        (void)other->FindAutomationToRun(a_, account, key);
+        auto b = other->FindAutomationToRun(a_, account, key);
+        return b ? b->definition : "(" + b.error().message + ")";
+    };
+    auto key = store_->AddApiKey({0, a_, "aaaaaa", "hash1", now_, std::nullopt});
+    ASSERT_TRUE(key.ok());
+    const Account acc = MakeAccount(a_, "cust");
+    EXPECT_EQ(creds("cust")->active_key_hashes, std::vector<std::string>{"hash1"});
+
+    ASSERT_TRUE(store_->AddApiKey({0, a_, "bbbbbb", "hash2", now_, std::nullopt}).ok());
+    EXPECT_EQ(creds("cust")->active_key_hashes, (std::vector<std::string>{"hash1", "hash2"}));
+    ASSERT_TRUE(store_->RevokeApiKey(a_, key->id, now_).ok());
+    EXPECT_EQ(creds("cust")->active_key_hashes, std::vector<std::string>{"hash2"});
+    EXPECT_EQ(other->GetPartnerCredentials(a_, std::nullopt)->active_key_hashes, std::vector<std::string>{"hash2"});
+
+    ASSERT_TRUE(store_->UpdateAccount(a_, acc.id, AccountPatch{std::nullopt, std::nullopt, true, now_}).ok());
+    EXPECT_TRUE(creds("cust")->account->expired);
+    ASSERT_TRUE(other->UpdateAccount(a_, acc.id, AccountPatch{std::nullopt, std::nullopt, false, now_}).ok());
+    EXPECT_FALSE(creds("cust")->account->expired) << "its own change too";
+    ASSERT_TRUE(store_->UpdatePartnerLimits(a_, PartnerLimits{7, 8, 9}, now_).ok());
+    EXPECT_EQ(creds("cust")->partner.limits.rate_limit, 7);
+
+    auto b = store_->CreateAutomation(a_, NewAutomation(acc.id, now_, "sync"));
+    ASSERT_TRUE(b.ok()) << b.error().detail;
+    EXPECT_EQ(definition(acc.id, "sync"), "{\"v\":1}");
+    Automation changed = *b;
+    changed.definition = "{\"v\":2}";
+    changed.updated_at = now_ + 1;
+    ASSERT_TRUE(store_->SaveAutomation(a_, changed).ok());
+    EXPECT_EQ(definition(acc.id, "sync"), "{\"v\":2}");
+    EXPECT_EQ(definition(acc.id, b->guid), "{\"v\":2}");
+    ASSERT_TRUE(store_->DeleteAutomation(a_, acc.id, b->id).ok());
+    EXPECT_EQ(definition(acc.id, "sync"), "(Automation not found.)");
+
+    // Lookups of what does not exist yet find it once it does.
+    EXPECT_FALSE(creds("later")->account.has_value());
+    MakeAccount(a_, "later");
+    EXPECT_TRUE(creds("later")->account.has_value());
+    ASSERT_TRUE(store_->DeleteAccount(a_, acc.id).ok());
+    EXPECT_FALSE(creds("cust")->account.has_value());
+}
+
+TEST(LookupEpochTest, EveryChangeToWhatLookupsKeepBumpsItButTheSchedulersAdvance) {
+    testing::TestBackend backend(testing::Backend::kSqlite);
+    auto store = backend.Open(1, true);
+    const Micros now = 1'795'851'521'000'000;
+    auto epoch = [&] {
+        auto e = store->database().Read([](sql::Connection& c) {
+            return sql::Count(c, "SELECT epoch FROM config_epoch WHERE id = 1", [](auto&) {});
+        });
+        EXPECT_TRUE(e.ok());
+        return e.ok() ? *e : -1;
+    };
+    std::int64_t last = epoch();
+    auto bumped = [&](const char* what) {
+        const std::int64_t e = epoch();
+        EXPECT_GT(e, last) << what;
+        last = e;
+    };
+    Partner p;
+    p.guid = NewGuid(now);
+    p.name = "P";
+    auto partner = store->CreatePartner(p);
+    ASSERT_TRUE(partner.ok());
+    bumped("partner created");
+    ASSERT_TRUE(store->UpdatePartnerLimits(partner->app_id, PartnerLimits{7, 8, 9}, now).ok());
+    bumped("partner limits");
+    auto key = store->AddApiKey({0, partner->app_id, "aaaaaa", "hash1", now, std::nullopt});
+    bumped("key added");
+    ASSERT_TRUE(store->RevokeApiKey(partner->app_id, key->id, now).ok());
+    bumped("key revoked");
+    auto acc = store->CreateAccount(
+        Account{0, partner->app_id, NewGuid(now), "cust", "Acme", false, std::nullopt, now, now}, std::nullopt);
+    ASSERT_TRUE(acc.ok());
+    bumped("account created");
+    ASSERT_TRUE(
+        store
+            ->UpdateAccount(partner->app_id, acc->id, AccountPatch{std::nullopt, std::string("New"), std::nullopt, now})
+            .ok());
+    bumped("account renamed");
+    Automation b = NewAutomation(acc->id, now, "every hour");
+    b.run_mode = "scheduled";
+    b.next_fire_at = now;
+    auto created = store->CreateAutomation(partner->app_id, b);
+    ASSERT_TRUE(created.ok()) << created.error().detail;
+    bumped("automation created");
+    created->persisted_inputs = "{\"n\":1}";
+    created->updated_at = now + 1;
+    ASSERT_TRUE(store->SaveAutomation(partner->app_id, *created).ok());
+    bumped("automation saved");
+    // A tick moves next_fire_at alone, at every interval of every scheduled automation: it changes nothing the
+    // lookups keep, and must not empty the cache each time.
+    auto fired = store->FireSchedule(created->id, now, now + 3'600'000'000, std::nullopt, 200);
+    ASSERT_TRUE(fired.ok()) << fired.error().detail;
+    EXPECT_EQ(fired->outcome, FireOutcome::kAdvanced);
+    EXPECT_EQ(epoch(), last) << "the scheduler's advance";
+    ASSERT_TRUE(store->DeleteAutomation(partner->app_id, acc->id, created->id).ok());
+    bumped("automation deleted");
+    ASSERT_TRUE(store->DeleteAccount(partner->app_id, acc->id).ok());
+    bumped("account deleted");
 }
 
 TEST(MigrationsTest, VersionsAreOneToNEachOnce) {

@@ -501,6 +501,55 @@ BEGIN
     END LOOP;
 END $$;
 )sql"},
+        // SQLite: lookups kept in memory (sql::LookupCache) read this counter instead of the rows. Every insert,
+        // update or delete of a partner, API key, account or automation bumps it, except the scheduler's advance
+        // of an automation's next_fire_at alone (it changes nothing else, not even updated_at, and happens at
+        // every tick). PostgreSQL keeps no such lookups: nothing to do there.
+        {11, "config_epoch: a counter of changes to partners, API keys, accounts and automations (SQLite)", "", "",
+         R"sql(
+CREATE TABLE config_epoch (
+    id    INTEGER PRIMARY KEY,
+    epoch INTEGER NOT NULL
+);
+INSERT INTO config_epoch (id, epoch) VALUES (1, 0);
+CREATE TRIGGER partners_epoch_insert AFTER INSERT ON partners BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER partners_epoch_update AFTER UPDATE ON partners BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER partners_epoch_delete AFTER DELETE ON partners BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER api_keys_epoch_insert AFTER INSERT ON api_keys BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER api_keys_epoch_update AFTER UPDATE ON api_keys BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER api_keys_epoch_delete AFTER DELETE ON api_keys BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER accounts_epoch_insert AFTER INSERT ON accounts BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER accounts_epoch_update AFTER UPDATE ON accounts BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER accounts_epoch_delete AFTER DELETE ON accounts BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER automations_epoch_insert AFTER INSERT ON automations BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER automations_epoch_delete AFTER DELETE ON automations BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+CREATE TRIGGER automations_epoch_update AFTER UPDATE ON automations
+    WHEN NEW.next_fire_at IS OLD.next_fire_at OR NEW.updated_at IS NOT OLD.updated_at BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
+)sql"},
     };
     return kMigrations;
 }

@@ -13,6 +13,8 @@ struct Migration {
     // Run after `sql` on PostgreSQL only, verbatim (no rewriting): what has no portable form, such as
     // UNLOGGED tables and functions.
     const char* postgres_sql = "";
+    // Run after `sql` on SQLite only, verbatim: what is written differently there, such as triggers.
+    const char* sqlite_sql = "";
 };
 
 // Every schema change, oldest first. Never edit a released migration: add a new one.

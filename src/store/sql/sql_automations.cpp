@@ -112,6 +112,17 @@ Result<Automation> SqlStore::FindAutomation(PartnerId partner, std::int64_t acco
     });
 }
 
+Result<Automation> SqlStore::FindAutomationToRun(PartnerId partner, std::int64_t account_id, std::string_view key) {
+    if (!lookups_) return FindAutomation(partner, account_id, key);
+    std::string memo_key = std::to_string(partner) + ":" + std::to_string(account_id) + ":";
+    memo_key.append(key);
+    const std::uint64_t generation = lookups_->Begin();
+    if (auto hit = lookups_->FindAutomation(memo_key)) return std::move(*hit);
+    auto found = FindAutomation(partner, account_id, key);
+    if (found) lookups_->PutAutomation(memo_key, *found, generation);
+    return found;
+}
+
 Result<Page<Automation>> SqlStore::ListAutomations(PartnerId partner, std::int64_t account_id,
                                                    const PageRequest& page) {
     return db_->ReadSnapshot([&](Connection& c) -> Result<Page<Automation>> {

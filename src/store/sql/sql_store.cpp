@@ -114,6 +114,7 @@ Result<User> InsertUser(Connection& c, const User& u) {
 }  // namespace
 
 SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate) : db_(std::move(db)) {
+    if (db_->dialect() == sql::Dialect::kSqlite) lookups_.emplace([this] { return ReadConfigEpoch(); });
     EnsureMigrationsTable();
     const int current = SchemaVersion();
     const int known = sql::LatestVersion();
@@ -174,6 +175,7 @@ int SqlStore::Migrate() {
             if (*row) return false;
             if (*m.sql != '\0') c.Exec(sql::MigrationSql(m.sql, c.dialect()));
             if (c.dialect() == sql::Dialect::kPostgres && *m.postgres_sql != '\0') c.Exec(m.postgres_sql);
+            if (c.dialect() == sql::Dialect::kSqlite && *m.sqlite_sql != '\0') c.Exec(m.sqlite_sql);
             Statement rec(c, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)");
             rec.Bind(m.version).Bind(m.description).Bind(now);
             if (auto ins = rec.Run(); !ins) return std::move(ins).error();
@@ -270,8 +272,26 @@ Result<std::vector<ApiKey>> SqlStore::ListApiKeys(PartnerId app_id) {
     });
 }
 
+Result<std::int64_t> SqlStore::ReadConfigEpoch() {
+    return db_->Read(
+        [&](Connection& c) { return sql::Count(c, "SELECT epoch FROM config_epoch WHERE id = 1", [](Statement&) {}); });
+}
+
 Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
                                                            std::optional<std::string_view> account_key) {
+    if (!lookups_) return ReadPartnerCredentials(app_id, account_key);
+    std::string key = std::to_string(app_id);
+    if (account_key) key.append(":").append(*account_key);
+    const std::uint64_t generation = lookups_->Begin();
+    if (auto hit = lookups_->FindCredentials(key)) return std::move(*hit);
+    auto found = ReadPartnerCredentials(app_id, account_key);
+    // Not kept: an account key that names no account (callers may name any; this bounds what they fill).
+    if (found && (!account_key || found->account)) lookups_->PutCredentials(key, *found, generation);
+    return found;
+}
+
+Result<PartnerCredentials> SqlStore::ReadPartnerCredentials(PartnerId app_id,
+                                                            std::optional<std::string_view> account_key) {
     // The hot path of every API call: one statement for the partner, its keys and the addressed account (by
     // guid, else by externalid: the same rule as FindAccount), one row per active key.
     static constexpr const char* kWithAccount =

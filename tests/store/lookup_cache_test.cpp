@@ -1,0 +1,85 @@
+#include "store/sql/lookup_cache.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::sql {
+namespace {
+
+// A cache on a fake database epoch.
+struct Fixture {
+    std::int64_t epoch = 1;
+    bool database_answers = true;
+    int epoch_reads = 0;
+    LookupCache cache{[this]() -> Result<std::int64_t> {
+        ++epoch_reads;
+        if (!database_answers) return Error::Unavailable("down");
+        return epoch;
+    }};
+
+    static PartnerCredentials Creds(const std::string& name) {
+        PartnerCredentials c;
+        c.partner.name = name;
+        return c;
+    }
+    void Keep(const std::string& key, const std::string& name) {
+        cache.PutCredentials(key, Creds(name), cache.Begin());
+    }
+    std::optional<std::string> Lookup(const std::string& key) {
+        cache.Begin();
+        auto hit = cache.FindCredentials(key);
+        return hit ? std::optional<std::string>(hit->partner.name) : std::nullopt;
+    }
+};
+
+TEST(LookupCacheTest, KeepsValuesWhileTheEpochStaysAndLooksAtItForEveryLookup) {
+    Fixture f;
+    f.Keep("p", "first");
+    EXPECT_EQ(f.Lookup("p"), "first");
+    EXPECT_EQ(f.Lookup("p"), "first");
+    EXPECT_EQ(f.epoch_reads, 3);
+    f.epoch = 2;  // someone changed something
+    EXPECT_EQ(f.Lookup("p"), std::nullopt) << "the next lookup finds the cache emptied";
+    f.Keep("p", "second");
+    EXPECT_EQ(f.Lookup("p"), "second");
+}
+
+TEST(LookupCacheTest, AValueReadBeforeTheEpochMovedIsNotKept) {
+    Fixture f;
+    f.Keep("p", "first");
+    const auto generation = f.cache.Begin();  // a lookup begins and reads the database...
+    f.epoch = 2;                              // ...a change commits...
+    EXPECT_EQ(f.Lookup("q"), std::nullopt);   // ...and another lookup, begun after it, empties the cache
+    f.cache.PutCredentials("p", Fixture::Creds("old"), generation);
+    EXPECT_EQ(f.Lookup("p"), std::nullopt) << "the first lookup's (possibly old) value is not put back";
+}
+
+TEST(LookupCacheTest, NothingIsKeptWhileTheEpochCannotBeRead) {
+    Fixture f;
+    f.Keep("p", "first");
+    f.database_answers = false;
+    EXPECT_EQ(f.Lookup("p"), std::nullopt) << "an unknown epoch trusts nothing";
+    f.Keep("p", "second");
+    EXPECT_EQ(f.Lookup("p"), std::nullopt) << "nor keeps anything";
+    f.database_answers = true;
+    f.Keep("p", "third");
+    EXPECT_EQ(f.Lookup("p"), "third");
+}
+
+TEST(LookupCacheTest, BothKindsGoWithTheEpochAndTheSizeIsBounded) {
+    Fixture f;
+    Automation b;
+    b.name = "a";
+    f.cache.PutAutomation("a", b, f.cache.Begin());
+    ASSERT_TRUE(f.cache.FindAutomation("a").has_value());
+    f.epoch = 2;
+    f.cache.Begin();
+    EXPECT_FALSE(f.cache.FindAutomation("a").has_value());
+    for (std::size_t i = 0; i < LookupCache::kMaxEntries; ++i) f.Keep("k" + std::to_string(i), "v");
+    EXPECT_EQ(f.Lookup("k0"), "v");
+    f.Keep("one more", "v");
+    EXPECT_EQ(f.Lookup("k0"), std::nullopt) << "past the bound, it starts again empty";
+    EXPECT_EQ(f.Lookup("one more"), "v");
+}
+
+}  // namespace
+}  // namespace weft::sql
