@@ -321,10 +321,47 @@ TEST(LookupEpochTest, EveryChangeToWhatLookupsKeepBumpsItButTheSchedulersAdvance
     ASSERT_TRUE(fired.ok()) << fired.error().detail;
     EXPECT_EQ(fired->outcome, FireOutcome::kAdvanced);
     EXPECT_EQ(epoch(), last) << "the scheduler's advance";
+    // Any other column changed, even without updated_at (as the Setup flow's end sets setup_complete).
+    ASSERT_TRUE(store->database()
+                    .Write([&](sql::Connection& c) -> Status {
+                        c.Exec("UPDATE automations SET state = 'disabled', next_fire_at = NULL WHERE id = " +
+                               std::to_string(created->id));
+                        return Ok();
+                    })
+                    .ok());
+    bumped("state and next_fire_at, updated_at kept");
     ASSERT_TRUE(store->DeleteAutomation(partner->app_id, acc->id, created->id).ok());
     bumped("automation deleted");
     ASSERT_TRUE(store->DeleteAccount(partner->app_id, acc->id).ok());
     bumped("account deleted");
+}
+
+TEST(LookupEpochTest, TheAutomationsUpdateTriggerNamesEveryColumnButNextFireAt) {
+    // A column added later and left out of the trigger would change without the epoch moving.
+    testing::TestBackend backend(testing::Backend::kSqlite);
+    auto store = backend.Open(1, true);
+    auto r = store->database().Read([](sql::Connection& c) -> Result<std::pair<std::string, std::vector<std::string>>> {
+        sql::Statement t(c,
+                         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'automations_epoch_update'");
+        auto row = t.Step();
+        if (!row || !*row) return Error::NotFound("no automations_epoch_update trigger");
+        std::pair<std::string, std::vector<std::string>> out{t.Text(0), {}};
+        sql::Statement cols(c, "SELECT name FROM pragma_table_info('automations')");
+        while (true) {
+            auto next = cols.Step();
+            if (!next) return std::move(next).error();
+            if (!*next) break;
+            out.second.push_back(cols.Text(0));
+        }
+        return out;
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const auto& [trigger, columns] = *r;
+    ASSERT_GT(columns.size(), 20u);
+    for (const auto& col : columns) {
+        if (col == "next_fire_at") continue;
+        EXPECT_NE(trigger.find("NEW." + col + " IS NOT OLD." + col), std::string::npos) << col;
+    }
 }
 
 TEST(MigrationsTest, VersionsAreOneToNEachOnce) {

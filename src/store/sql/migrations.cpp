@@ -503,8 +503,9 @@ END $$;
 )sql"},
         // SQLite: lookups kept in memory (sql::LookupCache) read this counter instead of the rows. Every insert,
         // update or delete of a partner, API key, account or automation bumps it, except the scheduler's advance
-        // of an automation's next_fire_at alone (it changes nothing else, not even updated_at, and happens at
-        // every tick). PostgreSQL keeps no such lookups: nothing to do there.
+        // of an automation's next_fire_at alone (at every tick; it changes no column the lookups' callers use).
+        // The update trigger names every other column: a later column must be added to it (a test checks).
+        // PostgreSQL keeps no such lookups: nothing to do there.
         {11, "config_epoch: a counter of changes to partners, API keys, accounts and automations (SQLite)", "", "",
          R"sql(
 CREATE TABLE config_epoch (
@@ -546,7 +547,20 @@ CREATE TRIGGER automations_epoch_delete AFTER DELETE ON automations BEGIN
     UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
 END;
 CREATE TRIGGER automations_epoch_update AFTER UPDATE ON automations
-    WHEN NEW.next_fire_at IS OLD.next_fire_at OR NEW.updated_at IS NOT OLD.updated_at BEGIN
+    WHEN NEW.next_fire_at IS OLD.next_fire_at OR NEW.id IS NOT OLD.id OR NEW.account_id IS NOT OLD.account_id
+        OR NEW.guid IS NOT OLD.guid OR NEW.name IS NOT OLD.name
+        OR NEW.short_description IS NOT OLD.short_description OR NEW.description IS NOT OLD.description
+        OR NEW.icon IS NOT OLD.icon OR NEW.icon2 IS NOT OLD.icon2 OR NEW.icon3 IS NOT OLD.icon3
+        OR NEW.state IS NOT OLD.state OR NEW.run_mode IS NOT OLD.run_mode
+        OR NEW.schedule_start_at IS NOT OLD.schedule_start_at
+        OR NEW.schedule_stop_at IS NOT OLD.schedule_stop_at
+        OR NEW.schedule_interval IS NOT OLD.schedule_interval
+        OR NEW.schedule_timezone IS NOT OLD.schedule_timezone OR NEW.definition IS NOT OLD.definition
+        OR NEW.template_guid IS NOT OLD.template_guid OR NEW.template_version IS NOT OLD.template_version
+        OR NEW.persisted_inputs IS NOT OLD.persisted_inputs OR NEW.execution_token IS NOT OLD.execution_token
+        OR NEW.setup_complete IS NOT OLD.setup_complete OR NEW.created_at IS NOT OLD.created_at
+        OR NEW.updated_at IS NOT OLD.updated_at OR NEW.isbundle IS NOT OLD.isbundle
+        OR NEW.bundle_id IS NOT OLD.bundle_id BEGIN
     UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
 END;
 )sql"},
