@@ -65,7 +65,7 @@ http::Handler AccountRoute(ApiDeps& deps, AccountKeyFn key_of, AsyncPartnerHandl
         auto call = deps.partners.AuthenticateCall(app_id ? *app_id : "", api_key ? *api_key : "", account_key);
         if (!call) return respond(http::ErrorResponse(call.error(), req.request_id));
 
-        CallContext ctx{req, params, std::move(call->partner), std::move(call->account)};
+        CallContext ctx{req, params, std::move(call->partner), std::move(call->account), call->lookup_token};
         // A call counts against the account it addresses; one that names a missing account, or none, counts
         // against the partner's own window.
         const bool account_missing = account_key && !ctx.account;

@@ -16,6 +16,7 @@ struct CallContext {
     const http::PathParams& params;
     Partner partner;
     std::optional<Account> account;  // set when the route has {account}
+    std::uint64_t lookup_token = 0;  // for Store::FindAutomationToRun in this call
 };
 
 using PartnerHandler = std::function<Result<http::Response>(CallContext&)>;

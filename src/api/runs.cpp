@@ -102,7 +102,7 @@ Result<Run> PathRun(ApiDeps& deps, CallContext& ctx, const Automation& b) {
 }  // namespace
 
 void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
-    auto b = deps.automations->FindToRun(ctx.partner.app_id, *ctx.account, ctx.params.at("blend"));
+    auto b = deps.automations->FindToRun(ctx.partner.app_id, *ctx.account, ctx.params.at("blend"), ctx.lookup_token);
     if (!b) return reply(std::move(b).error());
     auto body = ReadOptionalJsonObject(ctx.req);
     if (!body) return reply(std::move(body).error());

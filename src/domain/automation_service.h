@@ -37,8 +37,9 @@ class AutomationService {
         return store_.FindAutomation(partner, account.id, key);
     }
     // Find, to start a run of it (Store::FindAutomationToRun: possibly from memory).
-    Result<Automation> FindToRun(PartnerId partner, const Account& account, std::string_view key) {
-        return store_.FindAutomationToRun(partner, account.id, key);
+    Result<Automation> FindToRun(PartnerId partner, const Account& account, std::string_view key,
+                                 std::uint64_t lookup_token) {
+        return store_.FindAutomationToRun(partner, account.id, key, lookup_token);
     }
     Result<Page<Automation>> List(PartnerId partner, const Account& account, const PageRequest& page) {
         return store_.ListAutomations(partner, account.id, page);

@@ -115,7 +115,7 @@ Result<PartnerService::AuthorizedCall> PartnerService::AuthenticateCall(std::str
     // Compare against every active key without stopping early: timing says nothing about which matched.
     for (const auto& hash : creds->active_key_hashes) match |= ConstantTimeEquals(presented, hash);
     if (!match) return Unauthenticated();
-    return AuthorizedCall{std::move(creds->partner), std::move(creds->account)};
+    return AuthorizedCall{std::move(creds->partner), std::move(creds->account), creds->lookup_token};
 }
 
 }  // namespace weft

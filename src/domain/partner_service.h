@@ -46,6 +46,7 @@ class PartnerService {
     struct AuthorizedCall {
         Partner partner;
         std::optional<Account> account;
+        std::uint64_t lookup_token = 0;  // PartnerCredentials::lookup_token
     };
     Result<AuthorizedCall> AuthenticateCall(std::string_view app_id, std::string_view api_key,
                                             std::optional<std::string_view> account_key);

@@ -34,6 +34,9 @@ struct PartnerCredentials {
     Partner partner;
     std::vector<std::string> active_key_hashes;
     std::optional<Account> account;  // set when an account key was given and that account exists
+    // Opaque (0: none): hand it to FindAutomationToRun for the same call, which may then rely on the check of
+    // freshness this lookup made (see sql::LookupCache).
+    std::uint64_t lookup_token = 0;
 };
 
 // A run with its whole block log, read in one snapshot (signed export downloads).
@@ -156,7 +159,7 @@ class Store {
     // FindAutomation for starting a run, possibly from memory (SqlStore on SQLite: sql::LookupCache, as current
     // as a read). Not for a value that is written back: it may lag the scheduler's `next_fire_at`.
     virtual Result<Automation> FindAutomationToRun(PartnerId partner, std::int64_t account_id,
-                                                   std::string_view guid_or_name) = 0;
+                                                   std::string_view guid_or_name, std::uint64_t lookup_token = 0) = 0;
     virtual Result<Page<Automation>> ListAutomations(PartnerId partner, std::int64_t account_id,
                                                      const PageRequest& page) = 0;
     // Writes every field of `automation` (found by its id within the account).

@@ -53,6 +53,18 @@ TEST(LookupCacheTest, AValueReadBeforeTheEpochMovedIsNotKept) {
     EXPECT_EQ(f.Lookup("p"), std::nullopt) << "the first lookup's (possibly old) value is not put back";
 }
 
+TEST(LookupCacheTest, ALaterLookupOfTheSameCallReliesOnItsFirstCheckWhileNothingChanged) {
+    Fixture f;
+    const auto token = f.cache.Begin();
+    EXPECT_TRUE(f.cache.Unchanged(token));
+    EXPECT_EQ(f.epoch_reads, 1);
+    f.epoch = 2;
+    EXPECT_TRUE(f.cache.Unchanged(token)) << "nobody has seen the change yet: the call's check still stands";
+    f.cache.Begin();  // another call, begun after the change
+    EXPECT_FALSE(f.cache.Unchanged(token));
+    EXPECT_FALSE(f.cache.Unchanged(0));
+}
+
 TEST(LookupCacheTest, NothingIsKeptWhileTheEpochCannotBeRead) {
     Fixture f;
     f.Keep("p", "first");

@@ -16,6 +16,11 @@ std::uint64_t LookupCache::Begin() {
     return generation_;
 }
 
+bool LookupCache::Unchanged(std::uint64_t generation) {
+    std::lock_guard lock(mu_);
+    return generation == generation_ && epoch_.has_value();
+}
+
 std::optional<PartnerCredentials> LookupCache::FindCredentials(const std::string& key) {
     std::lock_guard lock(mu_);
     auto it = credentials_.find(key);

@@ -31,6 +31,10 @@ class LookupCache {
     // hand to Put*.
     std::uint64_t Begin();
 
+    // True while the cache holds what it held when Begin handed out `generation` (nothing emptied it since): a
+    // lookup made for the same caller, after that Begin, may skip its own.
+    bool Unchanged(std::uint64_t generation);
+
     std::optional<PartnerCredentials> FindCredentials(const std::string& key);
     void PutCredentials(const std::string& key, const PartnerCredentials& value, std::uint64_t generation);
     std::optional<Automation> FindAutomation(const std::string& key);

@@ -501,18 +501,55 @@ BEGIN
     END LOOP;
 END $$;
 )sql"},
-        // SQLite: lookups kept in memory (sql::LookupCache) read this counter instead of the rows. Every insert,
-        // update or delete of a partner, API key, account or automation bumps it, except the scheduler's advance
-        // of an automation's next_fire_at alone (at every tick; it changes no column the lookups' callers use).
-        // The update trigger names every other column: a later column must be added to it (a test checks).
-        // PostgreSQL keeps no such lookups: nothing to do there.
-        {11, "config_epoch: a counter of changes to partners, API keys, accounts and automations (SQLite)", "", "",
-         R"sql(
+        // Lookups kept in memory (sql::LookupCache) read this counter instead of the rows. Every insert, update or
+        // delete of a partner, API key, account or automation bumps it, except the scheduler's advance of an
+        // automation's next_fire_at alone (at every tick; it changes no column the lookups' callers use). The
+        // update triggers name every other column: a later column must be added to them (a test checks).
+        {11, "config_epoch: a counter of changes to partners, API keys, accounts and automations", R"sql(
 CREATE TABLE config_epoch (
     id    INTEGER PRIMARY KEY,
     epoch INTEGER NOT NULL
 );
 INSERT INTO config_epoch (id, epoch) VALUES (1, 0);
+)sql",
+         R"sql(
+CREATE FUNCTION weft_bump_config_epoch() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER partners_epoch AFTER INSERT OR UPDATE OR DELETE ON partners
+    FOR EACH ROW EXECUTE FUNCTION weft_bump_config_epoch();
+CREATE TRIGGER api_keys_epoch AFTER INSERT OR UPDATE OR DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION weft_bump_config_epoch();
+CREATE TRIGGER accounts_epoch AFTER INSERT OR UPDATE OR DELETE ON accounts
+    FOR EACH ROW EXECUTE FUNCTION weft_bump_config_epoch();
+CREATE TRIGGER automations_epoch AFTER INSERT OR DELETE ON automations
+    FOR EACH ROW EXECUTE FUNCTION weft_bump_config_epoch();
+CREATE TRIGGER automations_epoch_update AFTER UPDATE ON automations
+    FOR EACH ROW WHEN (NEW.next_fire_at IS NOT DISTINCT FROM OLD.next_fire_at
+        OR NEW.id IS DISTINCT FROM OLD.id OR NEW.account_id IS DISTINCT FROM OLD.account_id
+        OR NEW.guid IS DISTINCT FROM OLD.guid OR NEW.name IS DISTINCT FROM OLD.name
+        OR NEW.short_description IS DISTINCT FROM OLD.short_description
+        OR NEW.description IS DISTINCT FROM OLD.description OR NEW.icon IS DISTINCT FROM OLD.icon
+        OR NEW.icon2 IS DISTINCT FROM OLD.icon2 OR NEW.icon3 IS DISTINCT FROM OLD.icon3
+        OR NEW.state IS DISTINCT FROM OLD.state OR NEW.run_mode IS DISTINCT FROM OLD.run_mode
+        OR NEW.schedule_start_at IS DISTINCT FROM OLD.schedule_start_at
+        OR NEW.schedule_stop_at IS DISTINCT FROM OLD.schedule_stop_at
+        OR NEW.schedule_interval IS DISTINCT FROM OLD.schedule_interval
+        OR NEW.schedule_timezone IS DISTINCT FROM OLD.schedule_timezone
+        OR NEW.definition IS DISTINCT FROM OLD.definition
+        OR NEW.template_guid IS DISTINCT FROM OLD.template_guid
+        OR NEW.template_version IS DISTINCT FROM OLD.template_version
+        OR NEW.persisted_inputs IS DISTINCT FROM OLD.persisted_inputs
+        OR NEW.execution_token IS DISTINCT FROM OLD.execution_token
+        OR NEW.setup_complete IS DISTINCT FROM OLD.setup_complete
+        OR NEW.created_at IS DISTINCT FROM OLD.created_at OR NEW.updated_at IS DISTINCT FROM OLD.updated_at
+        OR NEW.isbundle IS DISTINCT FROM OLD.isbundle OR NEW.bundle_id IS DISTINCT FROM OLD.bundle_id)
+    EXECUTE FUNCTION weft_bump_config_epoch();
+)sql",
+         R"sql(
 CREATE TRIGGER partners_epoch_insert AFTER INSERT ON partners BEGIN
     UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
 END;

@@ -112,14 +112,17 @@ Result<Automation> SqlStore::FindAutomation(PartnerId partner, std::int64_t acco
     });
 }
 
-Result<Automation> SqlStore::FindAutomationToRun(PartnerId partner, std::int64_t account_id, std::string_view key) {
-    if (!lookups_) return FindAutomation(partner, account_id, key);
+Result<Automation> SqlStore::FindAutomationToRun(PartnerId partner, std::int64_t account_id, std::string_view key,
+                                                 std::uint64_t lookup_token) {
     std::string memo_key = std::to_string(partner) + ":" + std::to_string(account_id) + ":";
     memo_key.append(key);
-    const std::uint64_t generation = lookups_->Begin();
-    if (auto hit = lookups_->FindAutomation(memo_key)) return std::move(*hit);
+    // The same call's credentials lookup checked the epoch after the call began: while nothing emptied the cache
+    // since, that check holds for this lookup too.
+    const std::uint64_t generation =
+        lookup_token != 0 && lookups_.Unchanged(lookup_token) ? lookup_token : lookups_.Begin();
+    if (auto hit = lookups_.FindAutomation(memo_key)) return std::move(*hit);
     auto found = FindAutomation(partner, account_id, key);
-    if (found) lookups_->PutAutomation(memo_key, *found, generation);
+    if (found) lookups_.PutAutomation(memo_key, *found, generation);
     return found;
 }
 

@@ -113,8 +113,8 @@ Result<User> InsertUser(Connection& c, const User& u) {
 
 }  // namespace
 
-SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate) : db_(std::move(db)) {
-    if (db_->dialect() == sql::Dialect::kSqlite) lookups_.emplace([this] { return ReadConfigEpoch(); });
+SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate)
+    : db_(std::move(db)), lookups_([this] { return ReadConfigEpoch(); }) {
     EnsureMigrationsTable();
     const int current = SchemaVersion();
     const int known = sql::LatestVersion();
@@ -279,15 +279,19 @@ Result<std::int64_t> SqlStore::ReadConfigEpoch() {
 
 Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
                                                            std::optional<std::string_view> account_key) {
-    if (!lookups_) return ReadPartnerCredentials(app_id, account_key);
     std::string key = std::to_string(app_id);
     if (account_key) key.append(":").append(*account_key);
-    const std::uint64_t generation = lookups_->Begin();
-    if (auto hit = lookups_->FindCredentials(key)) return std::move(*hit);
-    auto found = ReadPartnerCredentials(app_id, account_key);
-    // Not kept: an account key that names no account (callers may name any; this bounds what they fill).
-    if (found && (!account_key || found->account)) lookups_->PutCredentials(key, *found, generation);
-    return found;
+    const std::uint64_t generation = lookups_.Begin();
+    auto found = lookups_.FindCredentials(key);
+    if (!found) {
+        auto read = ReadPartnerCredentials(app_id, account_key);
+        if (!read) return read;
+        found = std::move(*read);
+        // Not kept: an account key that names no account (callers may name any; this bounds what they fill).
+        if (!account_key || found->account) lookups_.PutCredentials(key, *found, generation);
+    }
+    found->lookup_token = generation;
+    return std::move(*found);
 }
 
 Result<PartnerCredentials> SqlStore::ReadPartnerCredentials(PartnerId app_id,

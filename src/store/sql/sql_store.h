@@ -56,8 +56,8 @@ class SqlStore : public Store {
     Result<Automation> CreateAutomation(PartnerId partner, const Automation& automation) override;
     Result<Automation> FindAutomation(PartnerId partner, std::int64_t account_id,
                                       std::string_view guid_or_name) override;
-    Result<Automation> FindAutomationToRun(PartnerId partner, std::int64_t account_id,
-                                           std::string_view guid_or_name) override;
+    Result<Automation> FindAutomationToRun(PartnerId partner, std::int64_t account_id, std::string_view guid_or_name,
+                                           std::uint64_t lookup_token = 0) override;
     Result<Page<Automation>> ListAutomations(PartnerId partner, std::int64_t account_id,
                                              const PageRequest& page) override;
     Result<Automation> SaveAutomation(PartnerId partner, const Automation& automation) override;
@@ -133,10 +133,9 @@ class SqlStore : public Store {
 
   private:
     std::unique_ptr<sql::Database> db_;
-    // SQLite: the credentials and automations runs look up, kept in memory and checked against the database's
-    // config_epoch at each lookup (see LookupCache). Not on PostgreSQL: the check would cost the round trip it
-    // saves.
-    std::optional<sql::LookupCache> lookups_;
+    // The credentials and automations runs look up, kept in memory and checked against the database's
+    // config_epoch (see LookupCache).
+    sql::LookupCache lookups_;
     void EnsureMigrationsTable();
     Result<std::int64_t> ReadConfigEpoch();
     Result<PartnerCredentials> ReadPartnerCredentials(PartnerId app_id, std::optional<std::string_view> account_key);
