@@ -111,10 +111,20 @@ Result<PartnerService::AuthorizedCall> PartnerService::AuthenticateCall(std::str
         return std::move(creds).error();
     }
     const std::string presented = Sha256Hex(api_key);
-    bool match = false;
-    // Compare against every active key without stopping early: timing says nothing about which matched.
-    for (const auto& hash : creds->active_key_hashes) match |= ConstantTimeEquals(presented, hash);
-    if (!match) return Unauthenticated();
+    auto matches = [&](const PartnerCredentials& c) {
+        bool match = false;
+        // Compare against every active key without stopping early: timing says nothing about which matched.
+        for (const auto& hash : c.active_key_hashes) match |= ConstantTimeEquals(presented, hash);
+        return match;
+    };
+    if (!matches(*creds) && creds->from_memory) {
+        // A key added moments ago by another process (`weft partner key-add`) works at once: a refusal from
+        // memory is checked against the database before it is given.
+        creds = store_.GetPartnerCredentials(app_id, account_key, true);
+        if (!creds && creds.error().code == ErrorCode::kNotFound) return Unauthenticated();
+        if (!creds) return std::move(creds).error();
+    }
+    if (!matches(*creds)) return Unauthenticated();
     return AuthorizedCall{std::move(creds->partner), std::move(creds->account), creds->lookup_token};
 }
 

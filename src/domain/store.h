@@ -37,6 +37,7 @@ struct PartnerCredentials {
     // Opaque (0: none): hand it to FindAutomationToRun for the same call, which may then rely on the check of
     // freshness this lookup made (see sql::LookupCache).
     std::uint64_t lookup_token = 0;
+    bool from_memory = false;  // kept in memory, not read by this lookup
 };
 
 // A run with its whole block log, read in one snapshot (signed export downloads).
@@ -128,8 +129,10 @@ class Store {
     virtual Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) = 0;
     // `account_key` (guid or externalid) is looked up among this partner's accounts only. Possibly from memory,
     // as FindAutomationToRun.
+    // `fresh`: read from the database, whatever is kept in memory.
     virtual Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id,
-                                                             std::optional<std::string_view> account_key) = 0;
+                                                             std::optional<std::string_view> account_key,
+                                                             bool fresh = false) = 0;
 
     // --- Accounts ---
     // Creates the account and, when given, its first user, in one transaction. Duplicate externalid: conflict.

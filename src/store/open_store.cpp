@@ -13,9 +13,9 @@ bool IsPostgresUrl(const std::string& url) {
 }
 
 std::unique_ptr<SqlStore> OpenStore(const std::string& url, const std::string& default_sqlite_path, int connections,
-                                    bool migrate) {
+                                    bool migrate, std::optional<std::chrono::milliseconds> lookup_recheck) {
     if (IsPostgresUrl(url)) {
-        return std::make_unique<SqlStore>(std::make_unique<pg::Database>(url, connections), migrate);
+        return std::make_unique<SqlStore>(std::make_unique<pg::Database>(url, connections), migrate, lookup_recheck);
     }
     std::string path;
     if (url.empty()) {
@@ -29,7 +29,7 @@ std::unique_ptr<SqlStore> OpenStore(const std::string& url, const std::string& d
                                  "' (expected sqlite:///path/to/weft.db or postgres://user@host:port/dbname)");
     }
     if (path.empty()) throw std::runtime_error("the database URL names no file");
-    return std::make_unique<SqlStore>(std::make_unique<sqlite::Database>(path, connections), migrate);
+    return std::make_unique<SqlStore>(std::make_unique<sqlite::Database>(path, connections), migrate, lookup_recheck);
 }
 
 }  // namespace weft

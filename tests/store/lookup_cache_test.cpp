@@ -2,19 +2,26 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 namespace weft::sql {
 namespace {
 
-// A cache on a fake database epoch.
+// A cache on a fake database epoch and a fake clock; `recheck` 0 (read the epoch at every lookup) unless given.
 struct Fixture {
+    explicit Fixture(std::chrono::milliseconds recheck = std::chrono::milliseconds(0))
+        : cache(
+              [this]() -> Result<std::int64_t> {
+                  ++epoch_reads;
+                  if (!database_answers) return Error::Unavailable("down");
+                  return epoch;
+              },
+              recheck, [this] { return now; }) {}
     std::int64_t epoch = 1;
     bool database_answers = true;
     int epoch_reads = 0;
-    LookupCache cache{[this]() -> Result<std::int64_t> {
-        ++epoch_reads;
-        if (!database_answers) return Error::Unavailable("down");
-        return epoch;
-    }};
+    LookupCache::TimePoint now{std::chrono::hours(1)};
+    LookupCache cache;
 
     static PartnerCredentials Creds(const std::string& name) {
         PartnerCredentials c;
@@ -51,6 +58,30 @@ TEST(LookupCacheTest, AValueReadBeforeTheEpochMovedIsNotKept) {
     EXPECT_EQ(f.Lookup("q"), std::nullopt);   // ...and another lookup, begun after it, empties the cache
     f.cache.PutCredentials("p", Fixture::Creds("old"), generation);
     EXPECT_EQ(f.Lookup("p"), std::nullopt) << "the first lookup's (possibly old) value is not put back";
+}
+
+TEST(LookupCacheTest, WithARecheckIntervalTheEpochIsReadOncePerIntervalAndOwnWritesInvalidateAtOnce) {
+    Fixture f(std::chrono::milliseconds(100));
+    f.Keep("p", "first");
+    EXPECT_EQ(f.Lookup("p"), "first");
+    EXPECT_EQ(f.epoch_reads, 1) << "read once, at the first lookup";
+    f.epoch = 2;  // another process changed something
+    f.now += std::chrono::milliseconds(99);
+    EXPECT_EQ(f.Lookup("p"), "first") << "not read again within the interval";
+    EXPECT_EQ(f.epoch_reads, 1);
+    f.now += std::chrono::milliseconds(1);
+    EXPECT_EQ(f.Lookup("p"), std::nullopt) << "read when it has passed: the new epoch empties the cache";
+    EXPECT_EQ(f.epoch_reads, 2);
+    f.Keep("p", "second");
+    EXPECT_EQ(f.Lookup("p"), "second");
+    f.cache.Invalidate();  // this process wrote
+    EXPECT_EQ(f.Lookup("p"), std::nullopt) << "at once, without reading the epoch";
+    EXPECT_EQ(f.epoch_reads, 2);
+    // A lookup that began before the write does not put its value back.
+    const auto before = f.cache.Begin();
+    f.cache.Invalidate();
+    f.cache.PutCredentials("p", Fixture::Creds("old"), before);
+    EXPECT_EQ(f.Lookup("p"), std::nullopt);
 }
 
 TEST(LookupCacheTest, ALaterLookupOfTheSameCallReliesOnItsFirstCheckWhileNothingChanged) {

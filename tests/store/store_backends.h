@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -71,8 +73,9 @@ class TestBackend {
         return WithDatabase(server_url_, it->second);
     }
 
-    std::unique_ptr<SqlStore> Open(int connections, bool migrate, const std::string& name = "main") {
-        return OpenStore(Url(name), "", connections, migrate);
+    std::unique_ptr<SqlStore> Open(int connections, bool migrate, const std::string& name = "main",
+                                   std::optional<std::chrono::milliseconds> lookup_recheck = std::nullopt) {
+        return OpenStore(Url(name), "", connections, migrate, lookup_recheck);
     }
 
   private:

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "core/ids.h"
 #include "store/sql/migrations.h"
@@ -216,10 +218,11 @@ Automation NewAutomation(std::int64_t account, Micros now, const std::string& na
     return b;
 }
 
-TEST_P(StoreTest, LookupsThatRunsMakeSeeEveryChangeAtOnceWhoeverMakesIt) {
-    // `other` is another process on the same database (a server, while `store_` is a CLI command, say). Each
-    // lookup is made twice first, so that a value kept in memory is what answers.
-    auto other = backend_.Open(1, false);
+TEST_P(StoreTest, LookupsThatRunsMakeSeeEveryChangeAtOnceWhoeverMakesItWhenTheyCheckEachTime) {
+    // `other` is another process on the same database (a server, while `store_` is a CLI command, say), which
+    // reads config_epoch at every lookup (PostgreSQL's default). Each lookup is made twice, so that a value kept
+    // in memory is what answers.
+    auto other = backend_.Open(1, false, "main", std::chrono::milliseconds(0));
     auto creds = [&](const char* account) {
         (void)other->GetPartnerCredentials(a_, std::string_view(account));
         return other->GetPartnerCredentials(a_, std::string_view(account));
@@ -265,6 +268,66 @@ TEST_P(StoreTest, LookupsThatRunsMakeSeeEveryChangeAtOnceWhoeverMakesIt) {
     EXPECT_TRUE(creds("later")->account.has_value());
     ASSERT_TRUE(store_->DeleteAccount(a_, acc.id).ok());
     EXPECT_FALSE(creds("cust")->account.has_value());
+}
+
+TEST_P(StoreTest, LookupsSeeThisProcesssOwnChangesAtOnceWithoutReadingTheEpoch) {
+    // A store that would not read the epoch again for an hour: only its own writes can refresh what it keeps.
+    auto store = backend_.Open(2, false, "main", std::chrono::hours(1));
+    auto creds = [&](const char* account) {
+        (void)store->GetPartnerCredentials(a_, std::string_view(account));
+        return store->GetPartnerCredentials(a_, std::string_view(account));
+    };
+    auto definition = [&](std::int64_t account, const std::string& key) -> std::string {
+        (void)store->FindAutomationToRun(a_, account, key);
+        auto b = store->FindAutomationToRun(a_, account, key);
+        return b ? b->definition : "(" + b.error().message + ")";
+    };
+    auto key = store->AddApiKey({0, a_, "aaaaaa", "hash1", now_, std::nullopt});
+    ASSERT_TRUE(store->AddApiKey({0, a_, "bbbbbb", "hash2", now_, std::nullopt}).ok());
+    auto acc = store->CreateAccount(Account{0, a_, NewGuid(now_), "cust", "Acme", false, std::nullopt, now_, now_},
+                                    std::nullopt);
+    ASSERT_TRUE(acc.ok());
+    EXPECT_EQ(creds("cust")->active_key_hashes.size(), 2u);
+    ASSERT_TRUE(store->RevokeApiKey(a_, key->id, now_).ok());
+    EXPECT_EQ(creds("cust")->active_key_hashes, std::vector<std::string>{"hash2"});
+    ASSERT_TRUE(store->UpdateAccount(a_, acc->id, AccountPatch{std::nullopt, std::nullopt, true, now_}).ok());
+    EXPECT_TRUE(creds("cust")->account->expired);
+    ASSERT_TRUE(store->UpdatePartnerLimits(a_, PartnerLimits{7, 8, 9}, now_).ok());
+    EXPECT_EQ(creds("cust")->partner.limits.rate_limit, 7);
+    auto b = store->CreateAutomation(a_, NewAutomation(acc->id, now_, "sync"));
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(definition(acc->id, "sync"), "{\"v\":1}");
+    Automation changed = *b;
+    changed.definition = "{\"v\":2}";
+    changed.updated_at = now_ + 1;
+    ASSERT_TRUE(store->SaveAutomation(a_, changed).ok());
+    EXPECT_EQ(definition(acc->id, "sync"), "{\"v\":2}");
+    ASSERT_TRUE(store->DeleteAutomation(a_, acc->id, b->id).ok());
+    EXPECT_EQ(definition(acc->id, "sync"), "(Automation not found.)");
+    ASSERT_TRUE(store->DeleteAccount(a_, acc->id).ok());
+    EXPECT_FALSE(creds("cust")->account.has_value());
+    // Another process's change, on the other hand, waits for the next read of the epoch.
+    const Account later = MakeAccount(a_, "later");
+    EXPECT_TRUE(creds("later")->account.has_value());
+    ASSERT_TRUE(
+        store_->UpdateAccount(a_, later.id, AccountPatch{std::nullopt, std::string("Renamed"), std::nullopt, now_})
+            .ok());
+    EXPECT_EQ(creds("later")->account->name, "Acme") << "kept in memory for the hour";
+}
+
+TEST_P(StoreTest, ByDefaultAnotherProcesssChangeIsSeenOnSqliteOnceTheRecheckHasPassedAndOnPostgresAtOnce) {
+    const Account acc = MakeAccount(a_, "cust");
+    auto server = backend_.Open(1, false);  // the default for this store
+    EXPECT_FALSE(server->GetPartnerCredentials(a_, std::string_view("cust"))->account->expired);
+    EXPECT_FALSE(server->GetPartnerCredentials(a_, std::string_view("cust"))->account->expired);
+    ASSERT_TRUE(store_->UpdateAccount(a_, acc.id, AccountPatch{std::nullopt, std::nullopt, true, now_}).ok());
+    if (GetParam() == testing::Backend::kPostgres) {
+        EXPECT_TRUE(server->GetPartnerCredentials(a_, std::string_view("cust"))->account->expired);
+        return;
+    }
+    // On SQLite, at most kSqliteLookupRecheck later (the wait only bounds the time from below).
+    std::this_thread::sleep_for(SqlStore::kSqliteLookupRecheck + std::chrono::milliseconds(20));
+    EXPECT_TRUE(server->GetPartnerCredentials(a_, std::string_view("cust"))->account->expired);
 }
 
 TEST_P(StoreTest, EveryChangeToWhatLookupsKeepBumpsTheEpochButTheSchedulersAdvance) {

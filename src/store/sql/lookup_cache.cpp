@@ -2,18 +2,35 @@
 
 namespace weft::sql {
 
+LookupCache::LookupCache(std::function<Result<std::int64_t>()> read_epoch, std::chrono::milliseconds recheck,
+                         std::function<TimePoint()> now)
+    : read_epoch_(std::move(read_epoch)), recheck_(recheck), now_(std::move(now)) {}
+
 std::uint64_t LookupCache::Begin() {
-    auto epoch = read_epoch_();  // outside the lock: a read of the database
+    if (recheck_.count() == 0) {
+        CheckEpoch();
+    } else {
+        const auto now = now_().time_since_epoch().count();
+        // One caller rereads the epoch; the others go on with the values as they are meanwhile.
+        if (now >= next_check_.load(std::memory_order_relaxed) && !checking_.exchange(true)) {
+            next_check_ = now + std::chrono::duration_cast<TimePoint::duration>(recheck_).count();
+            CheckEpoch();
+            checking_ = false;
+        }
+    }
     std::lock_guard lock(mu_);
+    return generation_;
+}
+
+void LookupCache::CheckEpoch() {
+    auto epoch = read_epoch_();  // outside the lock: a read of the database
     const std::optional<std::int64_t> now = epoch ? std::optional<std::int64_t>(*epoch) : std::nullopt;
-    // Changed, or unknown (the database did not answer): nothing cached is trusted, nor kept until it is known.
+    std::lock_guard lock(mu_);
+    // Changed, or unknown (the database did not answer): nothing kept is trusted, nor kept until it is known.
     if (!now || now != epoch_) {
-        ++generation_;
-        credentials_.clear();
-        automations_.clear();
+        ClearLocked();
         epoch_ = now;
     }
-    return generation_;
 }
 
 bool LookupCache::Unchanged(std::uint64_t generation) {
@@ -47,6 +64,17 @@ void LookupCache::PutAutomation(const std::string& key, const Automation& value,
     if (generation != generation_ || !epoch_) return;
     if (automations_.size() >= kMaxEntries) automations_.clear();
     automations_.insert_or_assign(key, value);
+}
+
+void LookupCache::Invalidate() {
+    std::lock_guard lock(mu_);
+    ClearLocked();
+}
+
+void LookupCache::ClearLocked() {
+    ++generation_;
+    credentials_.clear();
+    automations_.clear();
 }
 
 }  // namespace weft::sql

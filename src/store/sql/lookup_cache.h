@@ -1,7 +1,10 @@
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,26 +16,33 @@
 namespace weft::sql {
 
 // The two lookups every run through the API makes (a partner's credentials with the addressed account; the
-// automation to run), kept in memory: each lookup then reads one counter instead of the rows and their joins.
+// automation to run), kept in memory.
 //
-// The counter is `config_epoch` (migration 11, SQLite), which triggers bump with every insert, update or delete
-// of a partner, API key, account or automation, whoever makes it (this process, or a CLI command on the same
-// file). Every lookup reads it first, and a new value empties the cache, so what is returned is what the
-// database held when the lookup began: nothing is ever stale.
+// They are checked against `config_epoch` (migration 11), a counter that database triggers bump with every
+// insert, update or delete of a partner, API key, account or automation, whoever makes it; a new value empties
+// the cache. Changes made through this process also empty it at once: every SqlStore write to those tables
+// calls Invalidate() after its commit. How often the counter is read is `recheck`:
+// - zero: at every lookup, so a lookup is never stale, whichever process made the change (PostgreSQL, where
+//   processes behind one load balancer must read each other's writes);
+// - more: at most once per `recheck`, by the first lookup after it has passed (the others go on meanwhile),
+//   so another process's change takes effect here within `recheck` (SQLite, where the only other process is a
+//   CLI command on the same file, and a read per lookup would cost about what it saves).
 //
 // A value read from the database is kept only when the cache was not emptied since its lookup began (the
 // generation Begin handed out), so a read that raced a change cannot put the old value back.
 class LookupCache {
   public:
-    // `read_epoch`: the database's config_epoch now.
-    explicit LookupCache(std::function<Result<std::int64_t>()> read_epoch) : read_epoch_(std::move(read_epoch)) {}
+    using TimePoint = std::chrono::steady_clock::time_point;
+    // `read_epoch`: the database's config_epoch now. `now`: the clock `recheck` is measured on.
+    LookupCache(
+        std::function<Result<std::int64_t>()> read_epoch, std::chrono::milliseconds recheck,
+        std::function<TimePoint()> now = [] { return std::chrono::steady_clock::now(); });
 
-    // The start of a lookup: reads the epoch (emptying the cache when it moved) and returns the generation to
-    // hand to Put*.
+    // The start of a lookup: reads the epoch when due (emptying the cache when it moved), then returns the
+    // generation to hand to Put*.
     std::uint64_t Begin();
-
-    // True while the cache holds what it held when Begin handed out `generation` (nothing emptied it since): a
-    // lookup made for the same caller, after that Begin, may skip its own.
+    // True while nothing emptied the cache since Begin handed out `generation`: a later lookup for the same
+    // caller may rely on that Begin instead of making its own.
     bool Unchanged(std::uint64_t generation);
 
     std::optional<PartnerCredentials> FindCredentials(const std::string& key);
@@ -40,15 +50,26 @@ class LookupCache {
     std::optional<Automation> FindAutomation(const std::string& key);
     void PutAutomation(const std::string& key, const Automation& value, std::uint64_t generation);
 
+    // Forgets everything (after a write of this process that may have changed a kept value).
+    void Invalidate();
+
     // Each map holds at most this many values; one that would grow past it starts again empty (a bound on
     // memory whatever keys callers name).
     static constexpr std::size_t kMaxEntries = 10000;
 
   private:
+    void CheckEpoch();
+    void ClearLocked();
+
     std::function<Result<std::int64_t>()> read_epoch_;
+    const std::chrono::milliseconds recheck_;
+    std::function<TimePoint()> now_;
+    std::atomic<TimePoint::rep> next_check_{std::numeric_limits<TimePoint::rep>::min()};
+    std::atomic<bool> checking_{false};
+
     std::mutex mu_;
     std::uint64_t generation_ = 0;
-    std::optional<std::int64_t> epoch_;  // the epoch the cached values belong to; unknown: nothing is kept
+    std::optional<std::int64_t> epoch_;  // the epoch the kept values belong to; unknown: nothing is kept
     std::unordered_map<std::string, PartnerCredentials> credentials_;
     std::unordered_map<std::string, Automation> automations_;
 };

@@ -91,7 +91,7 @@ Result<std::int64_t> InsertAutomation(Connection& c, const Automation& b) {
 }  // namespace sql
 
 Result<Automation> SqlStore::CreateAutomation(PartnerId partner, const Automation& b) {
-    return db_->Write([&](Connection& c) -> Result<Automation> {
+    return ConfigWrite([&](Connection& c) -> Result<Automation> {
         auto owner = sql::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
                                 [&](Statement& s) { s.Bind(partner).Bind(b.account_id); });
         if (!owner) return std::move(owner).error();
@@ -144,7 +144,7 @@ Result<Page<Automation>> SqlStore::ListAutomations(PartnerId partner, std::int64
 }
 
 Result<Automation> SqlStore::SaveAutomation(PartnerId partner, const Automation& b) {
-    return db_->Write([&](Connection& c) -> Result<Automation> {
+    return ConfigWrite([&](Connection& c) -> Result<Automation> {
         Statement s(c,
                     "UPDATE automations SET name = ?, short_description = ?, description = ?, icon = ?, icon2 = ?, "
                     "icon3 = ?, state = ?, run_mode = ?, schedule_start_at = ?, schedule_stop_at = ?, "
@@ -253,7 +253,7 @@ Result<FireResult> SqlStore::FireSchedule(std::int64_t automation_id, Micros tic
 }
 
 Status SqlStore::DeleteAutomation(PartnerId partner, std::int64_t account_id, std::int64_t automation_id) {
-    return db_->Write([&](Connection& c) -> Status {
+    return ConfigWrite([&](Connection& c) -> Status {
         Statement s(c,
                     "DELETE FROM automations WHERE id = ? AND account_id = ? AND account_id IN "
                     "(SELECT id FROM accounts WHERE partner_id = ?)");

@@ -735,7 +735,8 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
 }
 
 Result<Run> SqlStore::EndInTransaction(std::int64_t run_id, const RunOutcome& o) {
-    return db_->Write([&](Connection& c) -> Result<Run> {
+    // (The end of a Setup or Delete flow changes its automation.)
+    return ConfigWrite([&](Connection& c) -> Result<Run> {
         // On PostgreSQL the same statement wakes sync callers waiting on other processes (delivered at commit).
         const bool pg = c.dialect() == sql::Dialect::kPostgres;
         Statement s(c, std::string(kEndRun) + kEndReturning + (pg && o.announce ? kAnnounce : ""));

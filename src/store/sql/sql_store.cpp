@@ -113,8 +113,12 @@ Result<User> InsertUser(Connection& c, const User& u) {
 
 }  // namespace
 
-SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate)
-    : db_(std::move(db)), lookups_([this] { return ReadConfigEpoch(); }) {
+SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate,
+                   std::optional<std::chrono::milliseconds> lookup_recheck)
+    : db_(std::move(db)),
+      lookups_([this] { return ReadConfigEpoch(); },
+               lookup_recheck.value_or(db_->dialect() == sql::Dialect::kSqlite ? kSqliteLookupRecheck
+                                                                               : std::chrono::milliseconds(0))) {
     EnsureMigrationsTable();
     const int current = SchemaVersion();
     const int known = sql::LatestVersion();
@@ -201,7 +205,7 @@ Status SqlStore::Ping() {
 }
 
 Result<Partner> SqlStore::CreatePartner(const Partner& p) {
-    return db_->Write([&](Connection& c) -> Result<Partner> {
+    return ConfigWrite([&](Connection& c) -> Result<Partner> {
         Statement s(c,
                     "INSERT INTO partners (guid, name, rate_limit, queue_cap, concurrency, created_at, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -215,7 +219,7 @@ Result<Partner> SqlStore::CreatePartner(const Partner& p) {
 }
 
 Result<Partner> SqlStore::UpdatePartnerLimits(PartnerId app_id, const PartnerLimits& limits, Micros now) {
-    return db_->Write([&](Connection& c) -> Result<Partner> {
+    return ConfigWrite([&](Connection& c) -> Result<Partner> {
         Statement s(c,
                     "UPDATE partners SET rate_limit = ?, queue_cap = ?, concurrency = ?, updated_at = ? "
                     "WHERE app_id = ?");
@@ -244,7 +248,7 @@ Result<std::vector<Partner>> SqlStore::ListPartners() {
 }
 
 Result<ApiKey> SqlStore::AddApiKey(const ApiKey& key) {
-    return db_->Write([&](Connection& c) -> Result<ApiKey> {
+    return ConfigWrite([&](Connection& c) -> Result<ApiKey> {
         Statement s(c, "INSERT INTO api_keys (app_id, prefix, hash, created_at) VALUES (?, ?, ?, ?)");
         s.Bind(key.app_id).Bind(key.prefix).Bind(key.hash_hex).Bind(key.created_at);
         if (auto r = s.Run(); !r) return std::move(r).error();
@@ -255,7 +259,7 @@ Result<ApiKey> SqlStore::AddApiKey(const ApiKey& key) {
 }
 
 Status SqlStore::RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) {
-    return db_->Write([&](Connection& c) -> Status {
+    return ConfigWrite([&](Connection& c) -> Status {
         Statement s(c, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE app_id = ? AND id = ?");
         s.Bind(now).Bind(app_id).Bind(key_id);
         if (auto r = s.Run(); !r) return r;
@@ -278,12 +282,14 @@ Result<std::int64_t> SqlStore::ReadConfigEpoch() {
 }
 
 Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
-                                                           std::optional<std::string_view> account_key) {
+                                                           std::optional<std::string_view> account_key, bool fresh) {
     std::string key = std::to_string(app_id);
     if (account_key) key.append(":").append(*account_key);
     const std::uint64_t generation = lookups_.Begin();
-    auto found = lookups_.FindCredentials(key);
-    if (!found) {
+    auto found = fresh ? std::nullopt : lookups_.FindCredentials(key);
+    if (found) {
+        found->from_memory = true;
+    } else {
         auto read = ReadPartnerCredentials(app_id, account_key);
         if (!read) return read;
         found = std::move(*read);
@@ -336,7 +342,7 @@ Result<PartnerCredentials> SqlStore::ReadPartnerCredentials(PartnerId app_id,
 }
 
 Result<Account> SqlStore::CreateAccount(const Account& a, const std::optional<User>& first_user) {
-    return db_->Write([&](Connection& c) -> Result<Account> {
+    return ConfigWrite([&](Connection& c) -> Result<Account> {
         Statement s(c,
                     "INSERT INTO accounts (partner_id, guid, externalid, name, expired, expired_at, created_at, "
                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -386,7 +392,7 @@ Result<Page<Account>> SqlStore::ListAccounts(PartnerId partner, const AccountFil
 }
 
 Result<Account> SqlStore::UpdateAccount(PartnerId partner, std::int64_t account_id, const AccountPatch& patch) {
-    return db_->Write([&](Connection& c) -> Result<Account> {
+    return ConfigWrite([&](Connection& c) -> Result<Account> {
         // expired_at records when the account was expired; re-activating clears it.
         Statement s(c,
                     "UPDATE accounts SET externalid = COALESCE(?1, externalid), name = COALESCE(?2, name), "
@@ -411,7 +417,7 @@ Result<Account> SqlStore::UpdateAccount(PartnerId partner, std::int64_t account_
 }
 
 Status SqlStore::DeleteAccount(PartnerId partner, std::int64_t account_id) {
-    return db_->Write([&](Connection& c) -> Status {
+    return ConfigWrite([&](Connection& c) -> Status {
         Statement s(c, "DELETE FROM accounts WHERE partner_id = ? AND id = ?");
         s.Bind(partner).Bind(account_id);
         if (auto r = s.Run(); !r) return r;

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/store.h"
@@ -19,7 +21,11 @@ class SqlStore : public Store {
   public:
     // Throws when the database's schema is newer than this binary knows. `migrate` applies pending
     // migrations; without it, pending migrations make Ping() report the store as not ready.
-    SqlStore(std::unique_ptr<sql::Database> db, bool migrate);
+    // `lookup_recheck`: how often the lookups kept in memory read config_epoch (sql::LookupCache); by default
+    // 100 ms on SQLite (its only other processes are CLI commands) and at every lookup on PostgreSQL.
+    SqlStore(std::unique_ptr<sql::Database> db, bool migrate,
+             std::optional<std::chrono::milliseconds> lookup_recheck = std::nullopt);
+    static constexpr std::chrono::milliseconds kSqliteLookupRecheck{100};
 
     // Applies pending migrations, each in its own transaction (on PostgreSQL under an advisory lock, so that
     // processes starting together apply each one once). Returns how many were applied.
@@ -36,8 +42,8 @@ class SqlStore : public Store {
     Result<ApiKey> AddApiKey(const ApiKey& key) override;
     Status RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) override;
     Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) override;
-    Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id,
-                                                     std::optional<std::string_view> account_key) override;
+    Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id, std::optional<std::string_view> account_key,
+                                                     bool fresh = false) override;
 
     Result<Account> CreateAccount(const Account& account, const std::optional<User>& first_user) override;
     Result<Account> FindAccount(PartnerId partner, std::string_view guid_or_externalid) override;
@@ -136,6 +142,13 @@ class SqlStore : public Store {
     // The credentials and automations runs look up, kept in memory and checked against the database's
     // config_epoch (see LookupCache).
     sql::LookupCache lookups_;
+    // A write that may change what lookups_ holds: it is forgotten once the write is committed.
+    template <typename Fn>
+    auto ConfigWrite(Fn&& fn) {
+        auto r = db_->Write(std::forward<Fn>(fn));
+        lookups_.Invalidate();
+        return r;
+    }
     void EnsureMigrationsTable();
     Result<std::int64_t> ReadConfigEpoch();
     Result<PartnerCredentials> ReadPartnerCredentials(PartnerId app_id, std::optional<std::string_view> account_key);

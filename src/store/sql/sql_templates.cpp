@@ -210,7 +210,7 @@ Result<std::vector<Template>> SqlStore::ListTemplateMembers(PartnerId partner, s
 
 Result<std::vector<Automation>> SqlStore::CreateInstalledAutomations(PartnerId partner, const Automation& main,
                                                                      const std::vector<Automation>& members) {
-    return db_->Write([&](Connection& c) -> Result<std::vector<Automation>> {
+    return ConfigWrite([&](Connection& c) -> Result<std::vector<Automation>> {
         auto owner = sql::Count(c, "SELECT COUNT(*) FROM accounts WHERE partner_id = ? AND id = ?",
                                 [&](Statement& s) { s.Bind(partner).Bind(main.account_id); });
         if (!owner) return std::move(owner).error();

@@ -1,5 +1,5 @@
 // Everything a test file needs.
-export { useServer, WeftServer, runWeft, makeDataDir, onPostgres, pgUrl, createPgDatabase, dropPgDatabase } from './server.mjs';
+export { useServer, WeftServer, runWeft, makeDataDir, onPostgres, pgUrl, createPgDatabase, dropPgDatabase, cliChangeSeen } from './server.mjs';
 export { request, RawConnection, rawGet, parseResponses } from './http.mjs';
 export { openapiDoc, validateResponse, findPath, documentedMethods } from './openapi.mjs';
 export { WEFT_BIN, REPO_ROOT, OPENAPI_PATH } from './paths.mjs';

@@ -20,6 +20,15 @@ export function makeDataDir() {
 // database on the server WEFT_TEST_PG_URL names (created on first use, dropped when the folder is cleaned up
 // or the test process exits), passed to every weft command on that folder as WEFT_DATABASE.
 export const onPostgres = process.env.WEFT_API_STORE === 'postgres';
+
+/**
+ * Waits until a running server must see a change a CLI command just made to partners, keys, accounts or
+ * automations. On SQLite the server reads the database's change counter at most every 100 ms
+ * (SqlStore::kSqliteLookupRecheck) and answers from memory meanwhile; on PostgreSQL it reads it at every call.
+ */
+export async function cliChangeSeen() {
+    if (!onPostgres) await sleep(150);
+}
 const pgServerUrl = process.env.WEFT_TEST_PG_URL ?? '';
 if (onPostgres && !pgServerUrl) throw new Error('WEFT_API_STORE=postgres needs WEFT_TEST_PG_URL');
 const pgDatabases = new Map(); // data folder -> database name
