@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace weft::sql {
 namespace {
@@ -94,6 +98,43 @@ TEST(LookupCacheTest, ALaterLookupOfTheSameCallReliesOnItsFirstCheckWhileNothing
     f.cache.Begin();  // another call, begun after the change
     EXPECT_FALSE(f.cache.Unchanged(token));
     EXPECT_FALSE(f.cache.Unchanged(0));
+}
+
+TEST(LookupCacheTest, ALookupArrivingDuringAReadOfTheEpochWaitsForOneThatStartsAfterIt) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool release = false;
+    std::atomic<int> reads{0};
+    std::atomic<std::int64_t> epoch{1};
+    LookupCache cache(
+        [&]() -> Result<std::int64_t> {
+            const std::int64_t seen = epoch.load();  // what the database holds when the read starts
+            ++reads;
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return release; });
+            return seen;
+        },
+        std::chrono::milliseconds(0));
+    std::thread first([&] { cache.Begin(); });
+    while (reads.load() == 0) std::this_thread::yield();
+    epoch = 2;  // a change commits while the first read is under way
+    std::atomic<bool> second_done{false};
+    std::uint64_t second_generation = 0;
+    std::thread second([&] {
+        second_generation = cache.Begin();
+        second_done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(second_done.load()) << "it may not use the read that began before it";
+    {
+        std::lock_guard lock(mu);
+        release = true;
+    }
+    cv.notify_all();
+    first.join();
+    second.join();
+    EXPECT_EQ(reads.load(), 2) << "the second lookup had a read of its own";
+    EXPECT_NE(second_generation, 0u);
 }
 
 TEST(LookupCacheTest, NothingIsKeptWhileTheEpochCannotBeRead) {

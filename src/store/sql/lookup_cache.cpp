@@ -8,7 +8,15 @@ LookupCache::LookupCache(std::function<Result<std::int64_t>()> read_epoch, std::
 
 std::uint64_t LookupCache::Begin() {
     if (recheck_.count() == 0) {
-        CheckEpoch();
+        EpochRead read;
+        epoch_reads_.Submit(read, [this](std::vector<EpochRead*>& batch) {
+            auto epoch = read_epoch_();
+            for (EpochRead* r : batch) {
+                r->epoch = epoch;
+                r->done = true;
+            }
+        });
+        Observe(*read.epoch);
     } else {
         const auto now = now_().time_since_epoch().count();
         // One caller rereads the epoch; the others go on with the values as they are meanwhile.
@@ -23,7 +31,10 @@ std::uint64_t LookupCache::Begin() {
 }
 
 void LookupCache::CheckEpoch() {
-    auto epoch = read_epoch_();  // outside the lock: a read of the database
+    Observe(read_epoch_());  // outside the lock: a read of the database
+}
+
+void LookupCache::Observe(const Result<std::int64_t>& epoch) {
     const std::optional<std::int64_t> now = epoch ? std::optional<std::int64_t>(*epoch) : std::nullopt;
     std::lock_guard lock(mu_);
     // Changed, or unknown (the database did not answer): nothing kept is trusted, nor kept until it is known.

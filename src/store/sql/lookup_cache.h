@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "domain/store.h"
+#include "store/sql/combiner.h"
 
 namespace weft::sql {
 
@@ -23,7 +24,9 @@ namespace weft::sql {
 // the cache. Changes made through this process also empty it at once: every SqlStore write to those tables
 // calls Invalidate() after its commit. How often the counter is read is `recheck`:
 // - zero: at every lookup, so a lookup is never stale, whichever process made the change (PostgreSQL, where
-//   processes behind one load balancer must read each other's writes);
+//   processes behind one load balancer must read each other's writes). Lookups that arrive while a read of the
+//   counter is under way share the next one (sql::Combiner): it starts after each of them began, so it is as
+//   good as their own, and a busy process makes one read per round trip rather than one per lookup;
 // - more: at most once per `recheck`, by the first lookup after it has passed (the others go on meanwhile),
 //   so another process's change takes effect here within `recheck` (SQLite, where the only other process is a
 //   CLI command on the same file, and a read per lookup would cost about what it saves).
@@ -59,6 +62,7 @@ class LookupCache {
 
   private:
     void CheckEpoch();
+    void Observe(const Result<std::int64_t>& epoch);  // empties the cache unless `epoch` is the one it holds
     void ClearLocked();
 
     std::function<Result<std::int64_t>()> read_epoch_;
@@ -66,6 +70,11 @@ class LookupCache {
     std::function<TimePoint()> now_;
     std::atomic<TimePoint::rep> next_check_{std::numeric_limits<TimePoint::rep>::min()};
     std::atomic<bool> checking_{false};
+    struct EpochRead {
+        std::optional<Result<std::int64_t>> epoch;
+        bool done = false;
+    };
+    Combiner<EpochRead> epoch_reads_;
 
     std::mutex mu_;
     std::uint64_t generation_ = 0;
