@@ -50,31 +50,34 @@ bool LookupCache::Unchanged(std::uint64_t generation) {
 }
 
 std::optional<PartnerCredentials> LookupCache::FindCredentials(const std::string& key) {
-    std::lock_guard lock(mu_);
-    auto it = credentials_.find(key);
-    if (it == credentials_.end()) return std::nullopt;
-    return it->second;
+    return FindIn(credentials_, key);
 }
 
 void LookupCache::PutCredentials(const std::string& key, const PartnerCredentials& value, std::uint64_t generation) {
-    std::lock_guard lock(mu_);
-    if (generation != generation_ || !epoch_) return;
-    if (credentials_.size() >= kMaxEntries) credentials_.clear();
-    credentials_.insert_or_assign(key, value);
+    PutIn(credentials_, key, value, generation);
 }
 
-std::optional<Automation> LookupCache::FindAutomation(const std::string& key) {
+std::optional<Automation> LookupCache::FindAutomation(const std::string& key) { return FindIn(automations_, key); }
+
+void LookupCache::PutAutomation(const std::string& key, const Automation& value, std::uint64_t generation) {
+    PutIn(automations_, key, value, generation);
+}
+
+template <typename Value>
+std::optional<Value> LookupCache::FindIn(const std::unordered_map<std::string, Value>& map, const std::string& key) {
     std::lock_guard lock(mu_);
-    auto it = automations_.find(key);
-    if (it == automations_.end()) return std::nullopt;
+    auto it = map.find(key);
+    if (it == map.end()) return std::nullopt;
     return it->second;
 }
 
-void LookupCache::PutAutomation(const std::string& key, const Automation& value, std::uint64_t generation) {
+template <typename Value>
+void LookupCache::PutIn(std::unordered_map<std::string, Value>& map, const std::string& key, const Value& value,
+                        std::uint64_t generation) {
     std::lock_guard lock(mu_);
     if (generation != generation_ || !epoch_) return;
-    if (automations_.size() >= kMaxEntries) automations_.clear();
-    automations_.insert_or_assign(key, value);
+    if (map.size() >= kMaxEntries) map.clear();
+    map.insert_or_assign(key, value);
 }
 
 void LookupCache::Invalidate() {

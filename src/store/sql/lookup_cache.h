@@ -62,6 +62,11 @@ class LookupCache {
 
   private:
     void CheckEpoch();
+    template <typename Value>
+    std::optional<Value> FindIn(const std::unordered_map<std::string, Value>& map, const std::string& key);
+    template <typename Value>
+    void PutIn(std::unordered_map<std::string, Value>& map, const std::string& key, const Value& value,
+               std::uint64_t generation);
     void Observe(const Result<std::int64_t>& epoch);  // empties the cache unless `epoch` is the one it holds
     void ClearLocked();
 
