@@ -204,7 +204,7 @@ TEST_P(StoreTest, UnmigratedDatabaseIsNotReady) {
     EXPECT_TRUE(fresh->Ping().ok());
 }
 
-// --- Lookups kept in memory (sql::LookupCache, SQLite) ---
+// --- Lookups kept in memory (sql::LookupCache) ---
 
 Automation NewAutomation(std::int64_t account, Micros now, const std::string& name) {
     Automation b;
@@ -218,19 +218,25 @@ Automation NewAutomation(std::int64_t account, Micros now, const std::string& na
     return b;
 }
 
+// Each lookup is made twice, so that a value kept in memory is what answers.
+Result<PartnerCredentials> CredentialsTwice(SqlStore& store, PartnerId partner, const char* account) {
+    (void)store.GetPartnerCredentials(partner, std::string_view(account));
+    return store.GetPartnerCredentials(partner, std::string_view(account));
+}
+
+std::string DefinitionTwice(SqlStore& store, PartnerId partner, std::int64_t account, const std::string& key) {
+    (void)store.FindAutomationToRun(partner, account, key);
+    auto b = store.FindAutomationToRun(partner, account, key);
+    return b ? b->definition : "(" + b.error().message + ")";
+}
+
 TEST_P(StoreTest, LookupsThatRunsMakeSeeEveryChangeAtOnceWhoeverMakesItWhenTheyCheckEachTime) {
     // `other` is another process on the same database (a server, while `store_` is a CLI command, say), which
-    // reads config_epoch at every lookup (PostgreSQL's default). Each lookup is made twice, so that a value kept
-    // in memory is what answers.
+    // reads config_epoch at every lookup (PostgreSQL's default).
     auto other = backend_.Open(1, false, "main", std::chrono::milliseconds(0));
-    auto creds = [&](const char* account) {
-        (void)other->GetPartnerCredentials(a_, std::string_view(account));
-        return other->GetPartnerCredentials(a_, std::string_view(account));
-    };
-    auto definition = [&](std::int64_t account, const std::string& key) -> std::string {
-        (void)other->FindAutomationToRun(a_, account, key);
-        auto b = other->FindAutomationToRun(a_, account, key);
-        return b ? b->definition : "(" + b.error().message + ")";
+    auto creds = [&](const char* account) { return CredentialsTwice(*other, a_, account); };
+    auto definition = [&](std::int64_t account, const std::string& key) {
+        return DefinitionTwice(*other, a_, account, key);
     };
     auto key = store_->AddApiKey({0, a_, "aaaaaa", "hash1", now_, std::nullopt});
     ASSERT_TRUE(key.ok());
@@ -273,14 +279,9 @@ TEST_P(StoreTest, LookupsThatRunsMakeSeeEveryChangeAtOnceWhoeverMakesItWhenTheyC
 TEST_P(StoreTest, LookupsSeeThisProcesssOwnChangesAtOnceWithoutReadingTheEpoch) {
     // A store that would not read the epoch again for an hour: only its own writes can refresh what it keeps.
     auto store = backend_.Open(2, false, "main", std::chrono::hours(1));
-    auto creds = [&](const char* account) {
-        (void)store->GetPartnerCredentials(a_, std::string_view(account));
-        return store->GetPartnerCredentials(a_, std::string_view(account));
-    };
-    auto definition = [&](std::int64_t account, const std::string& key) -> std::string {
-        (void)store->FindAutomationToRun(a_, account, key);
-        auto b = store->FindAutomationToRun(a_, account, key);
-        return b ? b->definition : "(" + b.error().message + ")";
+    auto creds = [&](const char* account) { return CredentialsTwice(*store, a_, account); };
+    auto definition = [&](std::int64_t account, const std::string& key) {
+        return DefinitionTwice(*store, a_, account, key);
     };
     auto key = store->AddApiKey({0, a_, "aaaaaa", "hash1", now_, std::nullopt});
     ASSERT_TRUE(store->AddApiKey({0, a_, "bbbbbb", "hash2", now_, std::nullopt}).ok());

@@ -22,16 +22,12 @@ std::uint64_t LookupCache::Begin() {
         // One caller rereads the epoch; the others go on with the values as they are meanwhile.
         if (now >= next_check_.load(std::memory_order_relaxed) && !checking_.exchange(true)) {
             next_check_ = now + std::chrono::duration_cast<TimePoint::duration>(recheck_).count();
-            CheckEpoch();
+            Observe(read_epoch_());  // a read of the database, outside the lock
             checking_ = false;
         }
     }
     std::lock_guard lock(mu_);
     return generation_;
-}
-
-void LookupCache::CheckEpoch() {
-    Observe(read_epoch_());  // outside the lock: a read of the database
 }
 
 void LookupCache::Observe(const Result<std::int64_t>& epoch) {

@@ -61,7 +61,6 @@ class LookupCache {
     static constexpr std::size_t kMaxEntries = 10000;
 
   private:
-    void CheckEpoch();
     template <typename Value>
     std::optional<Value> FindIn(const std::unordered_map<std::string, Value>& map, const std::string& key);
     template <typename Value>
