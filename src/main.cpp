@@ -229,6 +229,7 @@ int Serve(const cli::Settings& s, bool api) {
     http::Server server(opts, router, metrics);
     server_ptr = &server;
     deps.runtime = &server.runtime();
+    deps.lookups_local = !postgres;
     jobs::WorkerOptions worker_options;
     worker_options.owner = NewGuid(clock->Now());
     worker_options.lease = s.Int("run_lease", 1, 3600) * 1'000'000;

@@ -16,8 +16,8 @@ namespace {
 
 constexpr size_t kMaxIdempotencyKey = 255;
 
-std::string RunUrl(const std::string& base, const Account& account, const Run& run) {
-    return base + "/v1/accounts/" + account.guid + "/blends/" + run.automation_guid + "/runs/" + run.guid;
+std::string RunUrl(const std::string& base, const std::string& account_guid, const Run& run) {
+    return base + "/v1/accounts/" + account_guid + "/blends/" + run.automation_guid + "/runs/" + run.guid;
 }
 
 }  // namespace
@@ -134,17 +134,28 @@ void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
     if (!errors.empty()) return reply(Error::Validation(std::move(errors)));
 
     if (async) {
-        auto run = deps.runs->Submit(ctx.partner, *ctx.account, *b, request);
-        if (!run) return reply(std::move(run).error());
-        return reply(AcceptedRun(*run, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *run)));
+        // Answered once the run is durable, without holding this thread meanwhile.
+        deps.runs->SubmitAsync(
+            ctx.partner, *ctx.account, *b, request,
+            [reply, base = BaseUrl(ctx.req, deps.public_url), account = ctx.account->guid](Result<Run> run) {
+                if (!run) return reply(std::move(run).error());
+                reply(AcceptedRun(*run, RunUrl(base, account, *run)));
+            });
+        return;
     }
-    const std::string request_id = ctx.req.request_id;
-    auto wait = std::make_shared<SyncWait>(
-        deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, false); },
-        [reply](http::Response r) { reply(std::move(r)); });
-    auto run = deps.runs->Submit(ctx.partner, *ctx.account, *b, request, wait->OnEnd());
-    if (!run) return reply(std::move(run).error());
-    wait->Arm(*run, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *run));
+    auto sync = [&deps, partner = ctx.partner, account = *ctx.account, automation = std::move(*b),
+                 request = std::move(request), request_id = ctx.req.request_id,
+                 base = BaseUrl(ctx.req, deps.public_url), reply]() {
+        auto wait = std::make_shared<SyncWait>(
+            deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, false); },
+            [reply](http::Response r) { reply(std::move(r)); });
+        auto run = deps.runs->Submit(partner, account, automation, request, wait->OnEnd());
+        if (!run) return reply(std::move(run).error());
+        wait->Arm(*run, RunUrl(base, account.guid, *run));
+    };
+    // The submission waits for its commit and the run may begin on this thread: never on an I/O thread.
+    if (deps.lookups_local) return deps.runtime->Post(std::move(sync));
+    sync();
 }
 
 Result<http::Response> ListRuns(ApiDeps& deps, CallContext& ctx) {
@@ -244,7 +255,7 @@ Result<http::Response> RetryRun(ApiDeps& deps, CallContext& ctx) {
     if (!run) return std::move(run).error();
     auto retried = deps.runs->Retry(ctx.partner, *ctx.account, *b, *run);
     if (!retried) return std::move(retried).error();
-    return AcceptedRun(*retried, RunUrl(BaseUrl(ctx.req, deps.public_url), *ctx.account, *retried));
+    return AcceptedRun(*retried, RunUrl(BaseUrl(ctx.req, deps.public_url), ctx.account->guid, *retried));
 }
 
 Result<http::Response> ExportRun(ApiDeps& deps, CallContext& ctx) {

@@ -80,17 +80,21 @@ void TriggerWidget(ApiDeps& deps, http::Request& req, const http::PathParams& pa
     request.context = "webhook";
     request.start_payload = StartPayload(req);
     const std::string request_id = req.request_id;
-    std::shared_ptr<SyncWait> wait;
-    if (!async) {
-        wait = std::make_shared<SyncWait>(
-            deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, true); }, finish);
+    const std::string runs_base = BaseUrl(req, deps.public_url) + "/v1/accounts/" + target->account.guid + "/blends/";
+    if (async) {
+        // Answered once the run is durable, without holding this thread meanwhile.
+        deps.runs->SubmitAsync(target->partner, target->account, target->automation, request,
+                               [finish, runs_base, request_id](Result<Run> run) {
+                                   if (!run) return finish(http::ErrorResponse(run.error(), request_id));
+                                   finish(AcceptedRun(*run, runs_base + run->automation_guid + "/runs/" + run->guid));
+                               });
+        return;
     }
-    auto run = deps.runs->Submit(target->partner, target->account, target->automation, request,
-                                 wait ? wait->OnEnd() : nullptr);
-    if (!run) return finish(http::ErrorResponse(run.error(), req.request_id));
-    const std::string location = BaseUrl(req, deps.public_url) + "/v1/accounts/" + target->account.guid + "/blends/" +
-                                 run->automation_guid + "/runs/" + run->guid;
-    if (async) return finish(AcceptedRun(*run, location));
+    auto wait = std::make_shared<SyncWait>(
+        deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, true); }, finish);
+    auto run = deps.runs->Submit(target->partner, target->account, target->automation, request, wait->OnEnd());
+    if (!run) return finish(http::ErrorResponse(run.error(), request_id));
+    const std::string location = runs_base + run->automation_guid + "/runs/" + run->guid;
     wait->Arm(*run, location);
 }
 

@@ -8,8 +8,7 @@
 
 namespace weft {
 
-Result<Run> RunService::Submit(const Partner& partner, const Account& account, const Automation& automation,
-                               const RunRequest& request, RunEvents::FinishedFn on_end) {
+Result<Run> RunService::NewRun(const Account& account, const Automation& automation, const RunRequest& request) const {
     if (account.expired) {
         return Error{ErrorCode::kAccountExpired, "The account is expired: it cannot start runs.", {}, {}};
     }
@@ -32,6 +31,15 @@ Result<Run> RunService::Submit(const Partner& partner, const Account& account, c
     run.idempotency_key = request.idempotency_key;
     run.schedule_starttime = request.schedule_starttime;
     run.created_at = run.updated_at = now;
+    return run;
+}
+
+Result<Run> RunService::Submit(const Partner& partner, const Account& account, const Automation& automation,
+                               const RunRequest& request, RunEvents::FinishedFn on_end) {
+    auto created = NewRun(account, automation, request);
+    if (!created) return created;
+    const Run& run = *created;
+    const Micros now = run.created_at;
     std::optional<StartHere> here;
     if (on_end && local_) here = local_->Reserve();
     if (here) here->concurrency = partner.limits.concurrency;
@@ -49,6 +57,20 @@ Result<Run> RunService::Submit(const Partner& partner, const Account& account, c
     if (queued->guid == run.guid) events_.Enqueued();
     if (on_end) WhenFinished(*queued, std::move(on_end));
     return queued;
+}
+
+void RunService::SubmitAsync(const Partner& partner, const Account& account, const Automation& automation,
+                             const RunRequest& request, std::function<void(Result<Run>)> done) {
+    auto run = NewRun(account, automation, request);
+    if (!run) return done(std::move(run));
+    const Micros since = run->created_at - kIdempotencyWindow;
+    std::string guid = run->guid;
+    store_.EnqueueRunAsync(partner.app_id, std::move(*run), partner.limits.queue_cap, since,
+                           [this, guid = std::move(guid), done = std::move(done)](Result<Run> queued) {
+                               // (An idempotent retry returns the earlier run, which woke the workers then.)
+                               if (queued && queued->guid == guid) events_.Enqueued();
+                               done(std::move(queued));
+                           });
 }
 
 Result<Run> RunService::Stop(PartnerId partner, const Run& run) {

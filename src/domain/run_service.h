@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -49,6 +50,10 @@ class RunService {
     // start at once in this process (see LocalStarter): it is then returned `running`.
     Result<Run> Submit(const Partner& partner, const Account& account, const Automation& automation,
                        const RunRequest& request, RunEvents::FinishedFn on_end = nullptr);
+    // Submit for a caller that does not wait for the run, without holding the calling thread until the run is
+    // durable: done gets what Submit would return, possibly on another thread and before this returns.
+    void SubmitAsync(const Partner& partner, const Account& account, const Automation& automation,
+                     const RunRequest& request, std::function<void(Result<Run>)> done);
     void SetLocalStarter(LocalStarter* starter) { local_ = starter; }
     Result<Run> Stop(PartnerId partner, const Run& run);
     Result<Run> Retry(const Partner& partner, const Account& account, const Automation& automation, const Run& run);
@@ -82,6 +87,9 @@ class RunService {
     void WhenFinished(const Run& run, RunEvents::FinishedFn fn);
 
   private:
+    // The run a submission creates, once the account and the inputs are checked.
+    Result<Run> NewRun(const Account& account, const Automation& automation, const RunRequest& request) const;
+
     Store& store_;
     const Clock& clock_;
     const DefinitionChecker& checker_;

@@ -214,6 +214,13 @@ class Store {
     // automation since `idempotent_since`, returns that earlier run instead.
     virtual Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
                                    const StartHere* start = nullptr) = 0;
+    // EnqueueRun (queued, never started here) without holding the calling thread until the commit: done gets
+    // what EnqueueRun would return, on the thread that committed (possibly before this returns). done should be
+    // short: on SQLite it delays the next group commit.
+    virtual void EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
+                                 std::function<void(Result<Run>)> done) {
+        done(EnqueueRun(partner, run, queue_cap, idempotent_since));
+    }
     virtual Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) = 0;
     virtual Result<Run> GetRunById(std::int64_t run_id) = 0;
     virtual Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,

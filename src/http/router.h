@@ -11,8 +11,9 @@ namespace weft::http {
 
 // How a handler runs: kInline on the I/O thread (cheap, never blocks); kRead on the small read pool (database
 // reads only: one thread per core, so reads do not pay for oversubscription); kBlocking on the blocking pool
-// (writes: many threads, so that concurrent writers share group commits).
-enum class Execution { kInline, kRead, kBlocking };
+// (writes: many threads, so that concurrent writers share group commits); kAsync on the I/O thread, answering
+// later from any thread (a handler that never waits: it hands what would block to the blocking pool itself).
+enum class Execution { kInline, kRead, kBlocking, kAsync };
 
 using Handler = std::function<void(Request&, const PathParams&, Respond)>;
 

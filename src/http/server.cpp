@@ -417,8 +417,9 @@ Response Server::Impl::RespondNow(const RouteMatch& match, Request& req) {
     return resp;
 }
 
-// Runs a handler on the blocking pool and resumes the caller on its own strand with the response. Deliberately
-// not a coroutine: GCC 12 mis-destroys lambda captures built inside a co_await expression.
+// Runs a handler on the blocking (or read) pool, or a kAsync one right here, and resumes the caller on its own
+// strand with the response. Deliberately not a coroutine: GCC 12 mis-destroys lambda captures built inside a
+// co_await expression.
 awaitable<Response> Server::Impl::RunBlocking(const Route* r, std::shared_ptr<Request> req,
                                               std::shared_ptr<PathParams> params) {
     return asio::async_initiate<decltype(use_awaitable), void(Response)>(
@@ -426,21 +427,30 @@ awaitable<Response> Server::Impl::RunBlocking(const Route* r, std::shared_ptr<Re
             auto work = asio::make_work_guard(asio::get_associated_executor(handler, ioc.get_executor()));
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
             auto once = std::make_shared<std::atomic<bool>>(false);
-            http::Respond respond = [shared, once, work](Response x) mutable {
+            const bool here = r->execution == Execution::kAsync;
+            http::Respond respond = [shared, once, work, here](Response x) mutable {
                 if (once->exchange(true)) return;
                 auto ex = asio::get_associated_executor(*shared);
-                asio::dispatch(ex, [shared, x = std::move(x)]() mutable { (*shared)(std::move(x)); });
+                // (An answer given on the I/O thread while the handler still runs must not resume the session
+                // inside it: it is posted.)
+                auto resume = [shared, x = std::move(x)]() mutable { (*shared)(std::move(x)); };
+                if (here) {
+                    asio::post(ex, std::move(resume));
+                } else {
+                    asio::dispatch(ex, std::move(resume));
+                }
                 work.reset();
             };
-            auto& pool = r->execution == Execution::kRead ? reads : blocking;
-            asio::post(pool, [r, req, params, respond]() {
+            auto run = [r, req, params, respond]() {
                 try {
                     r->handler(*req, *params, respond);
                 } catch (const std::exception& e) {
                     spdlog::error("request {} {} {} failed: {}", req->request_id, req->method, req->path, e.what());
                     respond(ErrorResponse(Error::Internal(e.what()), req->request_id));
                 }
-            });
+            };
+            if (here) return run();
+            asio::post(r->execution == Execution::kRead ? reads : blocking, std::move(run));
         },
         use_awaitable);
 }

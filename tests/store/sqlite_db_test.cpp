@@ -17,7 +17,8 @@
 
 // The SQLite group commit: writes that arrive while a batch runs share the next transaction; one that fails is
 // undone alone, whether the batch ran with or without savepoints; writes made without waiting are told of
-// their commit; a write made from such a callback runs at once instead of waiting for its own thread.
+// their commit, on the database's committer thread, never holding their caller; a write made from such a
+// callback runs at once instead of waiting for its own thread; closing the database commits what still waits.
 namespace weft::sqlite {
 namespace {
 
@@ -170,6 +171,69 @@ TEST_F(GroupCommitTest, AWriteFromACommitCallbackRunsAtOnce) {
     AwaitOutcomes(2);
     EXPECT_EQ(outcomes_["inner"], "ok");
     EXPECT_EQ(Rows(), (std::vector<std::string>{"first", "inner", "leader", "outer"}));
+}
+
+TEST_F(GroupCommitTest, AnAsynchronousWriteNeverHoldsItsCaller) {
+    // With no leader, the write is the committer thread's: WriteAsync returns before its fn runs to the end.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool returned = false;
+    std::thread::id writer;
+    WriteLater("w", [&](Connection& c) -> Status {
+        std::unique_lock lock(mu);
+        writer = std::this_thread::get_id();
+        if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return returned; })) {
+            return Error::Internal("WriteAsync had not returned");
+        }
+        return Insert(c, "w");
+    });
+    {
+        std::lock_guard lock(mu);
+        returned = true;
+    }
+    cv.notify_all();
+    AwaitOutcomes(1);
+    EXPECT_EQ(outcomes_["w"], "ok");
+    EXPECT_NE(writer, std::this_thread::get_id());
+    EXPECT_EQ(Rows(), std::vector<std::string>{"w"});
+}
+
+TEST_F(GroupCommitTest, ASynchronousLeaderLeavesTheAsynchronousWritesToTheCommitter) {
+    // Once its own write is committed, a synchronous leader goes back to its caller: the asynchronous writes
+    // queued meanwhile are committed on another thread.
+    HoldLeader();
+    const std::thread::id leader = leader_.get_id();
+    std::mutex mu;
+    std::vector<std::thread::id> writers;
+    for (const char* v : {"a", "b"}) {
+        WriteLater(v, [&, v = std::string(v)](Connection& c) {
+            std::lock_guard lock(mu);
+            writers.push_back(std::this_thread::get_id());
+            return Insert(c, v);
+        });
+    }
+    Release();
+    AwaitOutcomes(2);
+    EXPECT_EQ(outcomes_["a"], "ok");
+    EXPECT_EQ(outcomes_["b"], "ok");
+    ASSERT_FALSE(writers.empty());
+    for (const auto& id : writers) EXPECT_NE(id, leader);
+    EXPECT_EQ(Rows(), (std::vector<std::string>{"a", "b", "leader"}));
+}
+
+TEST_F(GroupCommitTest, AsynchronousWritesStillWaitingWhenTheDatabaseCloses) {
+    // Closing the database commits what was queued (and tells its callers) first.
+    HoldLeader();
+    for (int i = 0; i < 20; ++i) {
+        const std::string v = "late-" + std::to_string(i);
+        WriteLater(v, [v](Connection& c) { return Insert(c, v); });
+    }
+    Release();
+    db_.reset();
+    EXPECT_EQ(outcomes_.size(), 20u);
+    for (const auto& [name, outcome] : outcomes_) EXPECT_EQ(outcome, "ok") << name;
+    db_ = std::make_unique<Database>(dir_.File("t.db"), 1);
+    EXPECT_EQ(Rows().size(), 21u);
 }
 
 TEST_F(GroupCommitTest, ManyConcurrentWritersAllCommit) {

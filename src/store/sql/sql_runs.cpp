@@ -186,6 +186,87 @@ Run Enqueued(const Run& run, std::int64_t id, std::string automation_guid, bool 
     return out;
 }
 
+// One run queued (or started here) in the write transaction of c.
+Result<Run> EnqueueIn(Connection& c, PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
+                      const StartHere* start) {
+    // The automation must belong to this partner's account. On PostgreSQL the account row stays locked
+    // until commit: the queue-cap check and the insert of one account's runs happen one at a time across
+    // processes (SQLite serializes writes anyway).
+    // (SQLite counts the account's queued runs in the same statement, and its running ones when the run may
+    // start here; PostgreSQL must count after the lock is granted.)
+    const bool pg = c.dialect() == sql::Dialect::kPostgres;
+    const bool may_start = start != nullptr;
+    std::string owner_sql = "SELECT b.guid";
+    if (!pg) {
+        owner_sql += ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = 'queued')";
+        if (may_start) {
+            owner_sql +=
+                ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status IN ('running', "
+                "'must stop'))";
+        }
+    }
+    owner_sql +=
+        " FROM automations b JOIN accounts a ON a.id = b.account_id WHERE b.id = ? AND a.id = ? AND "
+        "a.partner_id = ?";
+    if (pg) owner_sql += " FOR UPDATE OF a";
+    Statement owner(c, owner_sql);
+    owner.Bind(run.automation_id).Bind(run.account_id).Bind(partner);
+    auto found = owner.Step();
+    if (!found) return std::move(found).error();
+    if (!*found) return Error::NotFound("Automation not found.");
+    std::string automation_guid = owner.Text(0);
+    const std::int64_t queued_counted = pg ? -1 : owner.Int(1);  // -1: not counted yet
+    std::int64_t running_counted = may_start && !pg ? owner.Int(2) : -1;
+    if (run.idempotency_key) {
+        auto earlier = sql::QueryOne<Run>(
+            c, std::string(kColumns) + "WHERE r.automation_id = ? AND r.idempotency_key = ?",
+            [&](Statement& s) { s.Bind(run.automation_id).Bind(*run.idempotency_key); }, ReadRun, "Run");
+        if (earlier && earlier->created_at >= idempotent_since) return earlier;
+        if (earlier) {
+            // Expired key: it may be used again.
+            Statement clear(c, "UPDATE runs SET idempotency_key = NULL WHERE id = ?");
+            clear.Bind(earlier->id);
+            if (auto r = clear.Run(); !r) return std::move(r).error();
+        } else if (earlier.error().code != ErrorCode::kNotFound) {
+            return std::move(earlier).error();
+        }
+    }
+    auto queued = queued_counted >= 0
+                      ? Result<std::int64_t>(queued_counted)
+                      : sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
+                                   [&](Statement& q) { q.Bind(run.account_id); });
+    if (!queued) return std::move(queued).error();
+    if (*queued >= queue_cap) return QueueFull(*queued);
+    if (may_start && *queued == 0 && pg) {
+        auto running = CountRunning(c, run.account_id);
+        if (!running) return std::move(running).error();
+        running_counted = *running;
+    }
+    // A free slot and nothing queued before it: the run starts here, now, under the caller's lease.
+    const bool started = may_start && *queued == 0 && running_counted < start->concurrency;
+    // (Not one INSERT ... SELECT with the count: SQLite would copy the rows through a temporary table first,
+    // as the statement reads the table it writes.)
+    Statement s(c,
+                "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, "
+                "attempt, call_depth, idempotency_key, schedule_starttime, starttime, lease_owner, "
+                "lease_expires_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid);
+    s.Bind(started ? kRunStatusRunning : kRunStatusQueued).Bind(run.context).Bind(run.flow);
+    s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
+    s.Bind(run.schedule_starttime);
+    if (started) {
+        s.Bind(run.created_at).Bind(start->owner).Bind(start->lease_until);
+    } else {
+        s.BindNull().BindNull().BindNull();
+    }
+    s.Bind(run.created_at).Bind(run.updated_at);
+    auto inserted = s.Step();
+    if (!inserted) return std::move(inserted).error();
+    if (!*inserted) return Error::Internal("INSERT ... RETURNING returned no row");
+    return Enqueued(run, s.Int(0), std::move(automation_guid), started);
+}
+
 }  // namespace
 
 Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
@@ -198,84 +279,20 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
         enqueues_.Submit(request, [this](std::vector<EnqueueRequest*>& batch) { EnqueueBatch(batch); });
         return std::move(*request.result);
     }
-    return db_->Write([&](Connection& c) -> Result<Run> {
-        // The automation must belong to this partner's account. On PostgreSQL the account row stays locked
-        // until commit: the queue-cap check and the insert of one account's runs happen one at a time across
-        // processes (SQLite serializes writes anyway).
-        // (SQLite counts the account's queued runs in the same statement, and its running ones when the run may
-        // start here; PostgreSQL must count after the lock is granted.)
-        const bool pg = c.dialect() == sql::Dialect::kPostgres;
-        const bool may_start = start != nullptr;
-        std::string owner_sql = "SELECT b.guid";
-        if (!pg) {
-            owner_sql += ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = 'queued')";
-            if (may_start) {
-                owner_sql +=
-                    ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status IN ('running', "
-                    "'must stop'))";
-            }
-        }
-        owner_sql +=
-            " FROM automations b JOIN accounts a ON a.id = b.account_id WHERE b.id = ? AND a.id = ? AND "
-            "a.partner_id = ?";
-        if (pg) owner_sql += " FOR UPDATE OF a";
-        Statement owner(c, owner_sql);
-        owner.Bind(run.automation_id).Bind(run.account_id).Bind(partner);
-        auto found = owner.Step();
-        if (!found) return std::move(found).error();
-        if (!*found) return Error::NotFound("Automation not found.");
-        std::string automation_guid = owner.Text(0);
-        const std::int64_t queued_counted = pg ? -1 : owner.Int(1);  // -1: not counted yet
-        std::int64_t running_counted = may_start && !pg ? owner.Int(2) : -1;
-        if (run.idempotency_key) {
-            auto earlier = sql::QueryOne<Run>(
-                c, std::string(kColumns) + "WHERE r.automation_id = ? AND r.idempotency_key = ?",
-                [&](Statement& s) { s.Bind(run.automation_id).Bind(*run.idempotency_key); }, ReadRun, "Run");
-            if (earlier && earlier->created_at >= idempotent_since) return earlier;
-            if (earlier) {
-                // Expired key: it may be used again.
-                Statement clear(c, "UPDATE runs SET idempotency_key = NULL WHERE id = ?");
-                clear.Bind(earlier->id);
-                if (auto r = clear.Run(); !r) return std::move(r).error();
-            } else if (earlier.error().code != ErrorCode::kNotFound) {
-                return std::move(earlier).error();
-            }
-        }
-        auto queued = queued_counted >= 0
-                          ? Result<std::int64_t>(queued_counted)
-                          : sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ? AND status = 'queued'",
-                                       [&](Statement& q) { q.Bind(run.account_id); });
-        if (!queued) return std::move(queued).error();
-        if (*queued >= queue_cap) return QueueFull(*queued);
-        if (may_start && *queued == 0 && pg) {
-            auto running = CountRunning(c, run.account_id);
-            if (!running) return std::move(running).error();
-            running_counted = *running;
-        }
-        // A free slot and nothing queued before it: the run starts here, now, under the caller's lease.
-        const bool started = may_start && *queued == 0 && running_counted < start->concurrency;
-        // (Not one INSERT ... SELECT with the count: SQLite would copy the rows through a temporary table first,
-        // as the statement reads the table it writes.)
-        Statement s(c,
-                    "INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload, "
-                    "attempt, call_depth, idempotency_key, schedule_starttime, starttime, lease_owner, "
-                    "lease_expires_at, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
-        s.Bind(run.account_id).Bind(run.automation_id).Bind(run.guid);
-        s.Bind(started ? kRunStatusRunning : kRunStatusQueued).Bind(run.context).Bind(run.flow);
-        s.Bind(run.inputs).Bind(run.start_payload).Bind(run.call_depth).Bind(run.idempotency_key);
-        s.Bind(run.schedule_starttime);
-        if (started) {
-            s.Bind(run.created_at).Bind(start->owner).Bind(start->lease_until);
-        } else {
-            s.BindNull().BindNull().BindNull();
-        }
-        s.Bind(run.created_at).Bind(run.updated_at);
-        auto inserted = s.Step();
-        if (!inserted) return std::move(inserted).error();
-        if (!*inserted) return Error::Internal("INSERT ... RETURNING returned no row");
-        return Enqueued(run, s.Int(0), std::move(automation_guid), started);
-    });
+    return db_->Write([&](Connection& c) { return EnqueueIn(c, partner, run, queue_cap, idempotent_since, start); });
+}
+
+void SqlStore::EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
+                               std::function<void(Result<Run>)> done) {
+    if (db_->dialect() == sql::Dialect::kPostgres) return done(EnqueueRun(partner, run, queue_cap, idempotent_since));
+    // The run joins the next group commit without holding this thread (SQLite: one process writes, so the
+    // cap is exact whichever batch the run lands in).
+    auto owned = std::make_shared<const Run>(std::move(run));
+    db_->WriteAsync<Result<Run>>(
+        [partner, owned, queue_cap, idempotent_since](Connection& c) {
+            return EnqueueIn(c, partner, *owned, queue_cap, idempotent_since, nullptr);
+        },
+        std::move(done));
 }
 
 void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {

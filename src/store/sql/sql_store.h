@@ -75,6 +75,8 @@ class SqlStore : public Store {
                                     const std::optional<Run>& run, int queue_cap) override;
     Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
                            const StartHere* start = nullptr) override;
+    void EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
+                         std::function<void(Result<Run>)> done) override;
     Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) override;
     Result<Run> GetRunById(std::int64_t run_id) override;
     Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,

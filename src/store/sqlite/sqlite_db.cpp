@@ -79,15 +79,45 @@ Error ToError(sqlite3* db, int rc, std::string_view what) {
     return Error::Internal(detail);
 }
 
+namespace {
+// The database this thread leads the group commit of, between batches (no transaction open): a write that a
+// callback of the batch makes runs at once, alone, instead of waiting for the leader, itself.
+thread_local const Database* tls_leading = nullptr;
+// The database whose committer thread this is.
+thread_local const Database* tls_committer = nullptr;
+}  // namespace
+
 Database::Database(std::string path, int readers) : path_(std::move(path)) {
     writer_ = std::make_unique<Connection>(path_, false);
     for (int i = 0; i < readers; ++i) {
         readers_.push_back(std::make_unique<Connection>(path_, true));
         free_readers_.push_back(readers_.back().get());
     }
+    committer_ = std::thread([this] { Commit(); });
 }
 
-Database::~Database() = default;
+Database::~Database() {
+    {
+        std::lock_guard lock(writer_mu_);
+        stopping_ = true;
+    }
+    committer_cv_.notify_one();
+    committer_.join();
+}
+
+void Database::Commit() {
+    tls_committer = this;
+    std::unique_lock lock(writer_mu_);
+    for (;;) {
+        committer_cv_.wait(lock, [&] { return stopping_ || (!leader_active_ && !pending_.empty()); });
+        // What waits is written before the committer stops.
+        if (!leader_active_ && !pending_.empty()) {
+            Lead(lock, nullptr);
+        } else if (stopping_) {
+            return;
+        }
+    }
+}
 
 Database::Lease::Lease(Database& d) : db(d) {
     std::unique_lock lock(db.readers_mu_);
@@ -103,12 +133,6 @@ Database::Lease::~Lease() {
     }
     db.readers_cv_.notify_one();
 }
-
-namespace {
-// The database this thread leads the group commit of, between batches (no transaction open): a write that a
-// callback of the batch makes runs at once, alone, instead of waiting for the leader, itself.
-thread_local const Database* tls_leading = nullptr;
-}  // namespace
 
 sql::Database::WriteOutcome Database::RunWrite(const std::function<bool(sql::Connection&)>& fn) {
     WriteJob job;
@@ -126,9 +150,13 @@ void Database::RunWriteAsync(std::function<bool(sql::Connection&)> fn, std::func
     job->owned = std::move(fn);
     job->run = &job->owned;
     job->callback = std::move(done);
-    std::unique_lock lock(writer_mu_);
-    pending_.push_back(job);
-    if (!leader_active_) Lead(lock, job);
+    bool wake = false;
+    {
+        std::lock_guard lock(writer_mu_);
+        pending_.push_back(job);
+        wake = !leader_active_;
+    }
+    if (wake) committer_cv_.notify_one();
 }
 
 Status Database::RunRead(const std::function<void(sql::Connection&)>& fn, bool snapshot) {
@@ -169,7 +197,9 @@ void Database::Submit(WriteJob& job) {
 void Database::Lead(std::unique_lock<std::mutex>& lock, WriteJob* own) {
     // Commit everything that waits, including writes that arrive while a batch runs. Once its own write is
     // committed, the leader hands the lead to a thread that waits for its write, so that its own caller goes on;
-    // it leads on while only asynchronous writes wait. A write that finds no leader leads in turn.
+    // when only asynchronous writes wait, a synchronous writer hands them to the committer thread, which leads
+    // on. A synchronous write that finds no leader leads in turn.
+    const bool committer = tls_committer == this;
     leader_active_ = true;
     std::vector<WriteJob*> batch, callbacks;
     while (!pending_.empty()) {
@@ -179,6 +209,11 @@ void Database::Lead(std::unique_lock<std::mutex>& lock, WriteJob* own) {
                 (*next)->lead = true;
                 (*next)->cv.notify_one();
                 return;  // the lead passes: leader_active_ stays set
+            }
+            if (!committer) {
+                leader_active_ = false;
+                committer_cv_.notify_one();
+                return;
             }
         }
         batch.clear();

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -79,8 +80,10 @@ class Database final : public sql::Database {
     // waiting fn (an fn that returns an error or throws is rolled back alone: see RunBatch), commits once and
     // wakes the others. Durability is unchanged (synchronous=FULL); one fsync serves many.
     WriteOutcome RunWrite(const std::function<bool(sql::Connection&)>& fn) override;
-    // An asynchronous write joins the leader's next batch and returns; its done runs on the leader's thread after
-    // the commit. With no leader, the caller leads (and so waits for that batch).
+    // An asynchronous write joins the leader's next batch and returns at once; its done runs on the leader's
+    // thread after the commit. With no leader, the database's own committer thread leads: a thread that writes
+    // asynchronously is never held, and a synchronous leader whose own write is committed hands the lead back
+    // to the committer (or to another synchronous writer) instead of leading on.
     void RunWriteAsync(std::function<bool(sql::Connection&)> fn, std::function<void(WriteOutcome)> done) override;
     // Reads run on a reader connection; a snapshot read inside BEGIN ... COMMIT (the WAL read lock is taken
     // once rather than per statement).
@@ -105,8 +108,10 @@ class Database final : public sql::Database {
         std::function<void(WriteOutcome)> callback;
     };
     void Submit(WriteJob& job);
-    // Leads the group commit (`own`, the caller's write, is in pending_ already).
+    // Leads the group commit (`own`, the caller's write, is in pending_ already; none for the committer).
     void Lead(std::unique_lock<std::mutex>& lock, WriteJob* own);
+    // The committer thread: leads whenever writes wait and no one leads.
+    void Commit();
     // One transaction for the batch. Writes run one after the other without a savepoint each (two statements
     // fewer per write): a write that fails having changed no rows (a refusal such as queue_full) needs nothing
     // undone. When one fails after changing rows, or throws, the batch runs again with a savepoint per write.
@@ -122,11 +127,14 @@ class Database final : public sql::Database {
     std::mutex writer_mu_;  // guards the fields below
     std::vector<WriteJob*> pending_;
     bool leader_active_ = false;
+    bool stopping_ = false;
+    std::condition_variable committer_cv_;  // wakes the committer
     std::unique_ptr<Connection> writer_;
     std::mutex readers_mu_;
     std::condition_variable readers_cv_;
     std::vector<std::unique_ptr<Connection>> readers_;
     std::vector<Connection*> free_readers_;
+    std::thread committer_;  // last: it starts once everything above is built
 };
 
 // Maps a failed SQLite call to an Error: constraint violations become conflicts, busy/locked unavailable.
