@@ -300,6 +300,8 @@ int Serve(const cli::Settings& s, bool api) {
     // A job's callback may still be running on the pools (a reaper pass, a run's step): let it end before the
     // jobs are destroyed.
     server.JoinPools();
+    // And the database's writes still in flight, whose callbacks use the jobs too.
+    store->database().Flush();
     // Sync callers still waiting hold callbacks and timers of the server's event loop: drop them while it
     // exists.
     run_events.Clear();

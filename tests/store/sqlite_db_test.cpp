@@ -236,6 +236,24 @@ TEST_F(GroupCommitTest, AsynchronousWritesStillWaitingWhenTheDatabaseCloses) {
     EXPECT_EQ(Rows().size(), 21u);
 }
 
+TEST_F(GroupCommitTest, FlushReturnsOnceEveryAsynchronousWriteIsToldOfItsCommit) {
+    HoldLeader();
+    for (int i = 0; i < 20; ++i) {
+        const std::string v = "w-" + std::to_string(i);
+        WriteLater(v, [v](Connection& c) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            return Insert(c, v);
+        });
+    }
+    Release();  // the leader goes back to its caller: the committer has the writes now
+    db_->Flush();
+    {
+        std::lock_guard lock(mu_);
+        EXPECT_EQ(outcomes_.size(), 20u);
+    }
+    EXPECT_EQ(Rows().size(), 21u);
+}
+
 TEST_F(GroupCommitTest, ManyConcurrentWritersAllCommit) {
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {

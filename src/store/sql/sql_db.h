@@ -105,6 +105,9 @@ class Database {
   public:
     virtual ~Database() = default;
     virtual Dialect dialect() const = 0;
+    // Returns once every write submitted so far is written and its done has returned (a backend that writes on
+    // the caller's thread has nothing to wait for). For shutdown: the objects those callbacks use go next.
+    virtual void Flush() {}
 
     // Runs `fn(Connection&)` in a write transaction and returns its result once that transaction is durable.
     // An fn that returns an error (or throws) has its changes rolled back. fn may run more than once (a

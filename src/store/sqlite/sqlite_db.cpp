@@ -105,6 +105,11 @@ Database::~Database() {
     committer_.join();
 }
 
+void Database::Flush() {
+    std::unique_lock lock(writer_mu_);
+    idle_cv_.wait(lock, [&] { return pending_.empty() && !leader_active_; });
+}
+
 void Database::Commit() {
     tls_committer = this;
     std::unique_lock lock(writer_mu_);
@@ -211,7 +216,7 @@ void Database::Lead(std::unique_lock<std::mutex>& lock, WriteJob* own) {
                 return;  // the lead passes: leader_active_ stays set
             }
             if (!committer) {
-                leader_active_ = false;
+                leader_active_ = false;  // (Flush still waits: pending_ is not empty)
                 committer_cv_.notify_one();
                 return;
             }
@@ -247,6 +252,7 @@ void Database::Lead(std::unique_lock<std::mutex>& lock, WriteJob* own) {
         lock.lock();
     }
     leader_active_ = false;
+    idle_cv_.notify_all();
 }
 
 void Database::RunBatch(std::vector<WriteJob*>& batch) {

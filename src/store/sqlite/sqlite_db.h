@@ -74,6 +74,7 @@ class Database final : public sql::Database {
 
     sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
     const std::string& path() const { return path_; }
+    void Flush() override;
 
   protected:
     // Concurrent writers share commits (group commit): one of them, the leader, opens a transaction, runs every
@@ -129,6 +130,7 @@ class Database final : public sql::Database {
     bool leader_active_ = false;
     bool stopping_ = false;
     std::condition_variable committer_cv_;  // wakes the committer
+    std::condition_variable idle_cv_;       // wakes Flush: no leader any more
     std::unique_ptr<Connection> writer_;
     std::mutex readers_mu_;
     std::condition_variable readers_cv_;
