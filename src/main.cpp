@@ -220,6 +220,7 @@ int Serve(const cli::Settings& s, bool api) {
     if (!export_key) throw std::runtime_error("reading the export-link secret failed: " + export_key.error().detail);
     ExportLinks export_links(*export_key, *clock);
     deps.export_links = &export_links;
+    deps.lookups_local = !postgres;  // (before the routes: it decides where run calls are handled)
     if (api) {
         api::RegisterRoutes(router, deps);
     } else {
@@ -229,7 +230,6 @@ int Serve(const cli::Settings& s, bool api) {
     http::Server server(opts, router, metrics);
     server_ptr = &server;
     deps.runtime = &server.runtime();
-    deps.lookups_local = !postgres;
     jobs::WorkerOptions worker_options;
     worker_options.owner = NewGuid(clock->Now());
     worker_options.lease = s.Int("run_lease", 1, 3600) * 1'000'000;
