@@ -95,6 +95,17 @@ void SyncWait::Arm(const Run& run, std::string location) {
 
 namespace {
 
+// A sync run call: answered when the run ends, or with 202 once sync_timeout has passed.
+void SubmitAndWait(ApiDeps& deps, const Partner& partner, const Account& account, const Automation& automation,
+                   const RunRequest& request, const std::string& request_id, const std::string& base, Reply reply) {
+    auto wait = std::make_shared<SyncWait>(
+        deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, false); },
+        [reply](http::Response r) { reply(std::move(r)); });
+    auto run = deps.runs->Submit(partner, account, automation, request, wait->OnEnd());
+    if (!run) return reply(std::move(run).error());
+    wait->Arm(*run, RunUrl(base, account.guid, *run));
+}
+
 Result<Run> PathRun(ApiDeps& deps, CallContext& ctx, const Automation& b) {
     return deps.runs->Find(ctx.partner.app_id, b, ctx.params.at("run"));
 }
@@ -143,19 +154,16 @@ void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
             });
         return;
     }
-    auto sync = [&deps, partner = ctx.partner, account = *ctx.account, automation = std::move(*b),
-                 request = std::move(request), request_id = ctx.req.request_id,
-                 base = BaseUrl(ctx.req, deps.public_url), reply]() {
-        auto wait = std::make_shared<SyncWait>(
-            deps, [request_id](const Run& ended) { return RunOutcome(ended, request_id, false); },
-            [reply](http::Response r) { reply(std::move(r)); });
-        auto run = deps.runs->Submit(partner, account, automation, request, wait->OnEnd());
-        if (!run) return reply(std::move(run).error());
-        wait->Arm(*run, RunUrl(base, account.guid, *run));
-    };
-    // The submission waits for its commit and the run may begin on this thread: never on an I/O thread.
-    if (deps.lookups_local) return deps.runtime->Post(std::move(sync));
-    sync();
+    if (!deps.lookups_local) {
+        return SubmitAndWait(deps, ctx.partner, *ctx.account, *b, request, ctx.req.request_id,
+                             BaseUrl(ctx.req, deps.public_url), std::move(reply));
+    }
+    // On the I/O thread: the submission waits for its commit, and the run may begin on the submitting thread.
+    deps.runtime->Post([&deps, partner = ctx.partner, account = *ctx.account, automation = std::move(*b),
+                        request = std::move(request), request_id = ctx.req.request_id,
+                        base = BaseUrl(ctx.req, deps.public_url), reply = std::move(reply)]() {
+        SubmitAndWait(deps, partner, account, automation, request, request_id, base, reply);
+    });
 }
 
 Result<http::Response> ListRuns(ApiDeps& deps, CallContext& ctx) {

@@ -284,7 +284,10 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
 
 void SqlStore::EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
                                std::function<void(Result<Run>)> done) {
-    if (db_->dialect() == sql::Dialect::kPostgres) return done(EnqueueRun(partner, run, queue_cap, idempotent_since));
+    if (db_->dialect() == sql::Dialect::kPostgres) {
+        // (Its enqueues are combined into batches that their callers wait for: see EnqueueRun.)
+        return Store::EnqueueRunAsync(partner, std::move(run), queue_cap, idempotent_since, std::move(done));
+    }
     // The run joins the next group commit without holding this thread (SQLite: one process writes, so the
     // cap is exact whichever batch the run lands in).
     auto owned = std::make_shared<const Run>(std::move(run));
