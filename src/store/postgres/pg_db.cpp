@@ -346,6 +346,29 @@ sql::Database::WriteOutcome Database::RunAutocommit(const std::function<bool(sql
     return out;
 }
 
+sql::Database::WriteOutcome Database::RunStatement(const std::function<bool(sql::Connection&)>& fn) {
+    for (int attempt = 1;; ++attempt) {
+        auto acquired = Acquire();
+        if (!acquired) return {std::move(acquired).error(), nullptr};
+        std::unique_ptr<Connection> c = std::move(*acquired);
+        WriteOutcome out;
+        bool ok = false;
+        try {
+            ok = fn(*c);
+        } catch (...) {
+            out.exception = std::current_exception();
+        }
+        // The one statement lost a conflict or a deadlock: it was rolled back whole, so running it again is safe.
+        // (A broken connection leaves the outcome unknown: never repeated.)
+        const std::string failure = c->first_failure();
+        const bool again = !ok && !out.exception && c->healthy() && (failure == "40001" || failure == "40P01") &&
+                           attempt < kMaxAttempts;
+        Release(std::move(c));
+        if (!again) return out;
+        Backoff(attempt);
+    }
+}
+
 Status Database::RunRead(const std::function<void(sql::Connection&)>& fn, bool snapshot) {
     for (int attempt = 1;; ++attempt) {
         auto acquired = Acquire();

@@ -108,6 +108,7 @@ class Database final : public sql::Database {
   protected:
     WriteOutcome RunWrite(const std::function<bool(sql::Connection&)>& fn) override;
     WriteOutcome RunAutocommit(const std::function<bool(sql::Connection&)>& fn) override;
+    WriteOutcome RunStatement(const std::function<bool(sql::Connection&)>& fn) override;
     Status RunRead(const std::function<void(sql::Connection&)>& fn, bool snapshot) override;
 
   private:

@@ -126,6 +126,23 @@ class Database {
         return WriteWith(std::forward<Fn>(fn), true);
     }
 
+    // Runs `fn(Connection&)`, which makes exactly one statement, as that statement's own transaction (autocommit:
+    // one round trip, no BEGIN or COMMIT). A statement that lost a serialization conflict or a deadlock committed
+    // nothing, and is run again (fn with it); any other failure is fn's result. A backend without autocommit
+    // writes (SQLite) runs fn as a Write.
+    template <typename Fn>
+    auto WriteStatement(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+        using R = decltype(fn(std::declval<Connection&>()));
+        std::optional<R> result;
+        WriteOutcome o = RunStatement([&](Connection& c) {
+            result.emplace(fn(c));
+            return result->ok();
+        });
+        if (o.exception) std::rethrow_exception(o.exception);
+        if (!o.status.ok()) return o.status.error();
+        return std::move(*result);
+    }
+
     // Like Write, without holding the caller's thread until the commit: `done(result)` is called once the
     // transaction is durable (or failed), on the thread that committed it, possibly before WriteAsync returns.
     // A backend without group commit runs the write on the calling thread. `done` should be short: on SQLite it
@@ -174,6 +191,7 @@ class Database {
     // Runs fn (true: keep its changes) in a write transaction.
     virtual WriteOutcome RunWrite(const std::function<bool(Connection&)>& fn) = 0;
     virtual WriteOutcome RunAutocommit(const std::function<bool(Connection&)>& fn) { return RunWrite(fn); }
+    virtual WriteOutcome RunStatement(const std::function<bool(Connection&)>& fn) { return RunWrite(fn); }
     // Runs fn in a write transaction and then done with its outcome (by default on the calling thread, at once).
     virtual void RunWriteAsync(std::function<bool(Connection&)> fn, std::function<void(WriteOutcome)> done) {
         done(RunWrite(fn));

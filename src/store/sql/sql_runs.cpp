@@ -200,9 +200,10 @@ Result<Run> EnqueueIn(Connection& c, PartnerId partner, const Run& run, int queu
     if (!pg) {
         owner_sql += ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = 'queued')";
         if (may_start) {
+            // (Each status apart: SQLite reads runs_active for an equality, not for an IN list.)
             owner_sql +=
-                ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status IN ('running', "
-                "'must stop'))";
+                ", (SELECT COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = 'running') + (SELECT "
+                "COUNT(*) FROM runs q WHERE q.account_id = a.id AND q.status = 'must stop')";
         }
     }
     owner_sql +=
@@ -329,7 +330,9 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
         leases.push_back(r->start ? std::optional<std::int64_t>(r->start->lease_until) : std::nullopt);
         concurrencies.push_back(r->start ? std::optional<std::int64_t>(r->start->concurrency) : std::nullopt);
     }
-    auto committed = db_->Write([&](Connection& c) -> Status {
+    // One statement, its own transaction: no BEGIN and COMMIT round trips (the account rows stay locked until it
+    // commits, as before).
+    auto committed = db_->WriteStatement([&](Connection& c) -> Status {
         Statement s(c,
                     "SELECT f.run_id, f.automation_guid, f.queued, f.started FROM unnest(CAST(? AS BIGINT[]), "
                     "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
@@ -833,7 +836,8 @@ Result<std::vector<Run>> SqlStore::ListActiveRuns(PartnerId partner, std::int64_
         return sql::QueryAll<Run>(
             c,
             std::string(kColumns) +
-                "WHERE a.partner_id = ? AND r.account_id = ? AND r.status IN ('queued', 'running', 'must stop') "
+                "WHERE a.partner_id = ? AND r.account_id = ? AND (r.status = 'queued' OR r.status = 'running' OR "
+                "r.status = 'must stop') "
                 "ORDER BY r.id",
             [&](Statement& s) { s.Bind(partner).Bind(account_id); }, ReadRun);
     });
