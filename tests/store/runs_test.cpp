@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -454,6 +455,39 @@ TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
         if (i % 2 == 0) logs.insert(logs.begin(), R"({"mid":0})");
         EXPECT_EQ(store_->ExportRun(run.guid)->logs, logs) << i;
     }
+}
+
+TEST_P(QueueTest, EveryRunAClaimStartsIsReturnedToItsClaimerOnceWhileRunsAreBeingQueued) {
+    // Claims racing enqueues: a run that a claim starts must come back to that claimer (a run started but not
+    // returned would sit running under a lease nobody executes until it lapses), and no run comes back twice.
+    constexpr int kRuns = 300;
+    ASSERT_TRUE(store_->UpdatePartnerLimits(partner_, {300, 100000, 100000}, now_).ok());
+    std::atomic<bool> queued_all{false};
+    std::thread enqueuer([&] {
+        for (int i = 0; i < kRuns; ++i) EXPECT_TRUE(Enqueue(account_, automation_, 100000).ok());
+        queued_all = true;
+    });
+    std::map<std::int64_t, int> returned;
+    for (bool last = false; !last;) {
+        last = queued_all.load();  // one more claim after the last run was queued
+        auto claimed = store_->ClaimRuns("w", 16, now_, now_ + 30'000'000);
+        ASSERT_TRUE(claimed.ok()) << claimed.error().detail;
+        for (const auto& c : *claimed) {
+            ++returned[c.run.id];
+            EXPECT_EQ(c.run.status, kRunStatusRunning);
+            EXPECT_EQ(c.account.id, account_);
+        }
+        if (!last && claimed->empty()) std::this_thread::yield();
+    }
+    enqueuer.join();
+    auto active = store_->ListActiveRuns(partner_, account_);
+    ASSERT_TRUE(active.ok());
+    ASSERT_EQ(active->size(), static_cast<std::size_t>(kRuns));
+    for (const auto& run : *active) {
+        EXPECT_EQ(run.status, kRunStatusRunning);
+        EXPECT_EQ(returned[run.id], 1) << "run " << run.id;
+    }
+    EXPECT_EQ(returned.size(), static_cast<std::size_t>(kRuns));
 }
 
 // A run whose caller waits for it may be created running under the caller's lease, skipping the queue and the

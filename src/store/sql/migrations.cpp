@@ -612,6 +612,98 @@ DROP INDEX runs_by_account_status;
 CREATE INDEX runs_queued ON runs(id) WHERE status = 'queued';
 CREATE INDEX runs_active ON runs(status, account_id) WHERE status = 'queued' OR status = 'running' OR status = 'must stop';
 )sql"},
+        // PostgreSQL claims queued runs in one statement (weft_claim_runs) instead of a transaction of round trips:
+        // the claim lock and the accounts' row locks are held only while the server runs the function and commits.
+        {13, "claims in one statement (PostgreSQL)", "",
+         R"sql(
+-- Claims up to p_max queued runs for p_owner, oldest first, skipping accounts whose running runs (claimed ones
+-- included) reach their partner's concurrency; FIFO per account (an account's later runs wait too). Reads the
+-- queue p_window rows at a time, up to p_scan rows. Serialized across processes by the claim advisory lock; the
+-- candidates' accounts are locked in id order (as enqueues lock them) before their running runs are counted.
+-- Returns the runs it started (running under p_owner's lease until p_lease_until), oldest first, with what
+-- executing them needs of their automations and accounts.
+CREATE FUNCTION weft_claim_runs(p_owner TEXT, p_max INTEGER, p_now BIGINT, p_lease_until BIGINT,
+                                p_window INTEGER, p_scan INTEGER, p_lock_key BIGINT)
+RETURNS TABLE (c_id BIGINT, c_account_id BIGINT, c_automation_id BIGINT, c_guid TEXT, c_automation_guid TEXT,
+               c_status TEXT, c_context TEXT, c_flow TEXT, c_inputs TEXT, c_start_payload TEXT, c_output TEXT,
+               c_error TEXT, c_attempt BIGINT, c_call_depth BIGINT, c_idempotency_key TEXT,
+               c_schedule_starttime BIGINT, c_starttime BIGINT, c_stoptime BIGINT, c_created_at BIGINT,
+               c_updated_at BIGINT, c_response TEXT, c_definition TEXT, c_persisted_inputs TEXT,
+               c_automation_name TEXT, c_run_mode TEXT, c_account_guid TEXT, c_account_externalid TEXT,
+               c_account_name TEXT, c_partner_id BIGINT)
+LANGUAGE plpgsql AS $$
+DECLARE
+    started  BIGINT[];
+    ids      BIGINT[];
+    accts    BIGINT[];
+    concs    BIGINT[];
+    fresh    BIGINT[];
+    seen     BIGINT[] := '{}';
+    running  BIGINT[] := '{}';
+    chosen   BIGINT[] := '{}';
+    after_id BIGINT := 0;
+    scanned  INTEGER := 0;
+    win      INTEGER;
+    n        INTEGER;
+    i        INTEGER;
+    k        INTEGER;
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_lock_key);
+    WHILE COALESCE(array_length(chosen, 1), 0) < p_max AND scanned < p_scan LOOP
+        win := LEAST(p_scan - scanned, p_window);
+        SELECT array_agg(q.id ORDER BY q.id), array_agg(q.account_id ORDER BY q.id),
+               array_agg(q.concurrency ORDER BY q.id)
+            INTO ids, accts, concs
+            FROM (SELECT r.id, r.account_id, p.concurrency FROM runs r JOIN accounts a ON a.id = r.account_id
+                  JOIN partners p ON p.app_id = a.partner_id
+                  WHERE r.status = 'queued' AND r.id > after_id ORDER BY r.id LIMIT win) q;
+        n := COALESCE(array_length(ids, 1), 0);
+        EXIT WHEN n = 0;
+        SELECT array_agg(DISTINCT x ORDER BY x) INTO fresh FROM unnest(accts) AS x WHERE NOT (x = ANY(seen));
+        IF fresh IS NOT NULL THEN
+            PERFORM 1 FROM accounts WHERE id = ANY(fresh) ORDER BY id FOR UPDATE;
+            FOR i IN 1 .. array_length(fresh, 1) LOOP
+                seen := seen || fresh[i];
+                running := running ||
+                    ((SELECT COUNT(*) FROM runs WHERE account_id = fresh[i] AND status = 'running') +
+                     (SELECT COUNT(*) FROM runs WHERE account_id = fresh[i] AND status = 'must stop'));
+            END LOOP;
+        END IF;
+        FOR i IN 1 .. n LOOP
+            EXIT WHEN COALESCE(array_length(chosen, 1), 0) >= p_max;
+            k := array_position(seen, accts[i]);
+            IF running[k] < concs[i] THEN
+                running[k] := running[k] + 1;
+                chosen := chosen || ids[i];
+            END IF;
+        END LOOP;
+        scanned := scanned + n;
+        EXIT WHEN n < win;
+        after_id := ids[n];
+    END LOOP;
+    IF COALESCE(array_length(chosen, 1), 0) = 0 THEN
+        RETURN;
+    END IF;
+    -- A run another transaction holds (a stop request) is skipped, not waited for.
+    WITH u AS (
+        UPDATE runs SET status = 'running', starttime = p_now, lease_owner = p_owner,
+                        lease_expires_at = p_lease_until, updated_at = p_now
+            WHERE id IN (SELECT q.id FROM runs q WHERE q.id = ANY(chosen) AND q.status = 'queued'
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING id)
+    SELECT array_agg(u.id) INTO started FROM u;
+    IF started IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT r.id, r.account_id, r.automation_id, r.guid, b.guid, r.status, r.context, r.flow, r.inputs,
+               r.start_payload, r.output, r.error, r.attempt, r.call_depth, r.idempotency_key,
+               r.schedule_starttime, r.starttime, r.stoptime, r.created_at, r.updated_at, r.response, b.definition,
+               b.persisted_inputs, b.name, b.run_mode, a.guid, a.externalid, a.name, a.partner_id
+            FROM runs r JOIN automations b ON b.id = r.automation_id JOIN accounts a ON a.id = r.account_id
+            WHERE r.id = ANY(started) ORDER BY r.id;
+END $$;
+)sql"},
     };
     return kMigrations;
 }

@@ -67,23 +67,17 @@ Result<std::int64_t> CountRunning(Connection& c, std::int64_t account_id) {
                       [&](Statement& s) { s.Bind(account_id); });
 }
 
-// Serializes claims across processes (PostgreSQL): a claimer re-reads the running counts after taking it, so
-// two processes never both start an account's last free slot.
+// Serializes claims across processes (PostgreSQL, weft_claim_runs): a claimer re-reads the running counts after
+// taking it, so two processes never both start an account's last free slot.
 constexpr std::int64_t kClaimLockKey = 0x77656674'636c6169;  // "weftclai"
-
-Status LockClaims(Connection& c) {
-    if (c.dialect() != sql::Dialect::kPostgres) return Ok();
-    Statement s(c, "SELECT pg_advisory_xact_lock(?)");
-    s.Bind(kClaimLockKey);
-    return s.Run();
-}
 
 Result<Run> RunById(Connection& c, std::int64_t id) {
     return sql::QueryOne<Run>(
         c, std::string(kColumns) + "WHERE r.id = ?", [&](Statement& s) { s.Bind(id); }, ReadRun, "Run");
 }
 
-// A claimed run with the automation and account it needs to execute (a kClaimedColumns row).
+// A claimed run with the automation and account it needs to execute (a kClaimedColumns row, or a weft_claim_runs
+// row: the same columns in the same order).
 ClaimedRun ReadClaimed(const Statement& s) {
     ClaimedRun cr;
     cr.run = ReadRun(s);
@@ -425,8 +419,24 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
         return s.Step();
     });
     if (any && !*any) return std::vector<ClaimedRun>{};
+    if (db_->dialect() == sql::Dialect::kPostgres) {
+        // One statement (migration 13): the claim, made by weft_claim_runs as below, returning the claimed runs
+        // (kClaimedColumns) read after it.
+        return db_->WriteStatement([&](Connection& c) -> Result<std::vector<ClaimedRun>> {
+            Statement s(c, "SELECT * FROM weft_claim_runs(?, ?, ?, ?, ?, ?, ?)");
+            s.Bind(owner).Bind(max).Bind(now).Bind(lease_until).Bind(std::max(4 * max, 64)).Bind(kClaimScanWindow);
+            s.Bind(kClaimLockKey);
+            std::vector<ClaimedRun> out;
+            for (;;) {
+                auto row = s.Step();
+                if (!row) return std::move(row).error();
+                if (!*row) return out;
+                out.push_back(ReadClaimed(s));
+            }
+        });
+    }
+    // SQLite: one writer, so the counts below cannot change under the claim.
     return db_->Write([&](Connection& c) -> Result<std::vector<ClaimedRun>> {
-        if (auto l = LockClaims(c); !l) return std::move(l).error();
         struct Candidate {
             std::int64_t id, account_id;
             int concurrency;
@@ -449,22 +459,6 @@ Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, in
                     return Candidate{s.Int(0), s.Int(1), static_cast<int>(s.Int(2))};
                 });
             if (!candidates) return std::move(candidates).error();
-            if (c.dialect() == sql::Dialect::kPostgres) {
-                // The accounts' running runs are counted under their row locks, as runs that start where they are
-                // submitted count them (weft_enqueue_run): in id order, as enqueue batches take them.
-                std::vector<std::int64_t> fresh;
-                for (const auto& cand : *candidates) {
-                    if (!running.contains(cand.account_id)) fresh.push_back(cand.account_id);
-                }
-                std::sort(fresh.begin(), fresh.end());
-                fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
-                if (!fresh.empty()) {
-                    Statement lock(
-                        c, "SELECT id FROM accounts WHERE id IN (" + InList(fresh.size()) + ") ORDER BY id FOR UPDATE");
-                    BindInList(lock, fresh);
-                    if (auto r = lock.Run(); !r) return std::move(r).error();
-                }
-            }
             for (const auto& cand : *candidates) {
                 if (static_cast<int>(chosen.size()) >= max) break;
                 auto it = running.find(cand.account_id);
