@@ -220,7 +220,6 @@ int Serve(const cli::Settings& s, bool api) {
     if (!export_key) throw std::runtime_error("reading the export-link secret failed: " + export_key.error().detail);
     ExportLinks export_links(*export_key, *clock);
     deps.export_links = &export_links;
-    deps.lookups_local = !postgres;  // (before the routes: it decides where run calls are handled)
     if (api) {
         api::RegisterRoutes(router, deps);
     } else {

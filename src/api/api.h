@@ -38,10 +38,6 @@ struct ApiDeps {
     TemplateService* templates = nullptr;
     AutomationFlows* flows = nullptr;
     AsyncRuntime* runtime = nullptr;
-    // The store answers a call's lookups from memory, or else from a local file, never waiting for another
-    // process (SQLite): run calls then begin on the I/O thread, and only what waits goes to the blocking pool.
-    // RegisterRoutes reads it: set it first.
-    bool lookups_local = false;
     connectors::ConnectorService* connectors = nullptr;
     connectors::OAuthFlow* oauth = nullptr;          // datasource authorisation links and the OAuth callback
     std::chrono::milliseconds sync_timeout{55'000};  // how long a sync run call waits before answering 202

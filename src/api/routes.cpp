@@ -83,7 +83,7 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
         r.Add("PUT", base + "/{template}/{blend}", kDb, partner(PushTemplate));
         r.Add("POST", one + "/set-persisted-inputs", kDb, partner(SetPersistedInputs));
         r.Add("POST", one + "/execution-token", kDb, partner(RotateExecutionToken));
-        r.Add("POST", one + "/run", d.lookups_local ? Execution::kAsync : kDb,
+        r.Add("POST", one + "/run", d.store.LookupsLocal() ? Execution::kAsync : kDb,
               AsyncPartnerRoute(d, [&d](CallContext& ctx, Reply reply) { RunAutomation(d, ctx, std::move(reply)); }));
         r.Add("GET", one + "/runs", kRead, partner(ListRuns));
         r.Add("GET", one + "/lastrun", kRead, partner(LastRun));

@@ -154,7 +154,7 @@ void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
             });
         return;
     }
-    if (!deps.lookups_local) {
+    if (!deps.store.LookupsLocal()) {
         return SubmitAndWait(deps, ctx.partner, *ctx.account, *b, request, ctx.req.request_id,
                              BaseUrl(ctx.req, deps.public_url), std::move(reply));
     }

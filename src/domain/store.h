@@ -118,6 +118,9 @@ class Store {
 
     // Health: the database answers and the schema is current.
     virtual Status Ping() = 0;
+    // True when the lookups a run call makes are answered from memory, or else from a local file, never waiting
+    // for another process (SQLite): run calls may then begin on the I/O thread that read them.
+    virtual bool LookupsLocal() const { return false; }
 
     // --- Partners and keys (operator CLI and authentication) ---
     virtual Result<Partner> CreatePartner(const Partner& partner) = 0;

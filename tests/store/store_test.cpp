@@ -331,6 +331,11 @@ TEST_P(StoreTest, ByDefaultAnotherProcesssChangeIsSeenOnSqliteOnceTheRecheckHasP
     EXPECT_TRUE(server->GetPartnerCredentials(a_, std::string_view("cust"))->account->expired);
 }
 
+TEST_P(StoreTest, LookupsAreLocalOnlyOnSqlite) {
+    // The run route is handled on the I/O thread only where a call's lookups never wait for another process.
+    EXPECT_EQ(store_->LookupsLocal(), GetParam() == testing::Backend::kSqlite);
+}
+
 TEST_P(StoreTest, EveryChangeToWhatLookupsKeepBumpsTheEpochButTheSchedulersAdvance) {
     SqlStore& store = *store_;
     const Micros now = now_;

@@ -34,6 +34,7 @@ class SqlStore : public Store {
     sql::Database& database() { return *db_; }
 
     Status Ping() override;
+    bool LookupsLocal() const override { return db_->dialect() == sql::Dialect::kSqlite; }
 
     Result<Partner> CreatePartner(const Partner& partner) override;
     Result<Partner> UpdatePartnerLimits(PartnerId app_id, const PartnerLimits& limits, Micros now) override;
