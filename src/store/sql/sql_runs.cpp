@@ -412,7 +412,7 @@ Result<Page<Run>> SqlStore::ListRuns(PartnerId partner, std::int64_t automation_
 
 Result<std::vector<ClaimedRun>> SqlStore::ClaimRuns(const std::string& owner, int max, Micros now, Micros lease_until) {
     // Workers look whenever a run is queued or ends, so most looks find nothing queued: a read says so without
-    // a write transaction (and, on PostgreSQL, its round trips and the claim lock). A run queued just after it
+    // a write transaction (and, on PostgreSQL, the claim lock). A run queued just after it
     // wakes the next look.
     auto any = db_->Read([](Connection& c) -> Result<bool> {
         Statement s(c, "SELECT 1 FROM runs WHERE status = 'queued' LIMIT 1");
