@@ -4,14 +4,14 @@
 # server, not the rate limit, is what is measured. Every run is durable: SQLite WAL with synchronous=FULL, or
 # PostgreSQL with synchronous_commit=on.
 #   bench/runs_bench.sh [--duration 10] [--connections "16 64"] [--server-threads 2]
-#                       [--database postgres://user@host:port/db] [--servers 2]
+#                       [--database postgres://user@host:port/db] [--servers 2] [--cases "sync async"]
 # --database: an EMPTY PostgreSQL database to run on (default: a SQLite file in a temp folder); --servers N
 # starts N server processes on that database (PostgreSQL only) and spreads wrk's connections over them.
 # Environment: WEFT_BIN (default build/weft).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${WEFT_BIN:-$repo/build/weft}"
-duration=10 connection_counts="16 64" server_threads=2 database="" servers=1
+duration=10 connection_counts="16 64" server_threads=2 database="" servers=1 cases="sync async"
 while [ $# -gt 0 ]; do
     case "$1" in
         --database) database="$2"; shift 2 ;;
@@ -19,6 +19,7 @@ while [ $# -gt 0 ]; do
         --duration) duration="$2"; shift 2 ;;
         --connections) connection_counts="$2"; shift 2 ;;
         --server-threads) server_threads="$2"; shift 2 ;;
+        --cases) cases="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -130,6 +131,7 @@ run_wrk() {  # connections, script
 
 echo "wrk ${duration}s per case; server: $server_threads I/O threads; $store_name"
 for c in $connection_counts; do
+    [[ " $cases " == *" sync "* ]] || break
     before="$(count_runs)"
     ticks="$(server_ticks)" dbt="$(db_ticks)"
     out="$(run_wrk "$c" "$work/run_false.lua")"
@@ -139,6 +141,7 @@ for c in $connection_counts; do
     report "sync  c=$c" "$out" "$cpu"
 done
 for c in $connection_counts; do
+    [[ " $cases " == *" async "* ]] || break
     before="$(count_runs)"
     ticks="$(server_ticks)" dbt="$(db_ticks)"
     start=$(date +%s.%N)

@@ -704,6 +704,112 @@ BEGIN
             WHERE r.id = ANY(started) ORDER BY r.id;
 END $$;
 )sql"},
+        // PostgreSQL queues a batch of runs with a few statements for the whole batch: weft_enqueue_run ran five or
+        // six statements per run (and the server's foreign-key checks), each with its executor set up and torn down,
+        // which was most of a run's database CPU. weft_end_runs gives way to one statement (sql_runs.cpp).
+        {14, "enqueue batches set-wise (PostgreSQL)", "",
+         R"sql(
+-- Queues the runs i = 1 .. n (or, for a run given an owner, starts it under that owner's lease) exactly as
+-- weft_enqueue_run would one after the other: a run whose automation is not its account's, or whose account is
+-- not its partner's, gets no automation guid; a run whose account has p_cap[i] runs queued is refused (no id,
+-- the count in queued); a run given an owner starts when nothing of its account is queued and fewer than
+-- p_concurrency[i] of its runs hold a slot. The accounts are locked in id order (as claims lock them) before
+-- their runs are counted, and stay locked until commit; the runs are inserted in the order given.
+CREATE FUNCTION weft_enqueue_runs(p_partner BIGINT[], p_account BIGINT[], p_automation BIGINT[], p_guid TEXT[],
+                                  p_context TEXT[], p_flow TEXT[], p_inputs TEXT[], p_start_payload TEXT[],
+                                  p_call_depth BIGINT[], p_schedule_starttime BIGINT[], p_created_at BIGINT[],
+                                  p_updated_at BIGINT[], p_cap BIGINT[], p_owner TEXT[], p_lease_until BIGINT[],
+                                  p_concurrency BIGINT[])
+RETURNS TABLE (e_run_id BIGINT, e_automation_guid TEXT, e_queued BIGINT, e_started BOOLEAN)
+LANGUAGE plpgsql
+-- Planned once per session: the custom plans of the counting statement (an array's length known) always looked
+-- cheaper than its generic one, so it was planned again at every call, for more than all the rest took.
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    n         INTEGER := COALESCE(array_length(p_account, 1), 0);
+    b_guids   TEXT[];     -- per run: its automation's guid when the automation is its account's
+    accts     BIGINT[];   -- the accounts of the batch that exist, in id order
+    owners    BIGINT[];   -- their partners
+    queued    BIGINT[];   -- their queued runs, then counted on as runs are queued
+    holding   BIGINT[];   -- their runs holding a slot (running or must stop), then counted on as runs start
+    o_guid    TEXT[] := '{}';
+    o_queued  BIGINT[] := '{}';
+    o_started BOOLEAN[] := '{}';
+    o_insert  BOOLEAN[] := '{}';
+    k         INTEGER;
+    st        BOOLEAN;
+BEGIN
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(CASE WHEN b.account_id = u.account THEN b.guid END ORDER BY u.i) INTO b_guids
+        FROM unnest(p_automation, p_account) WITH ORDINALITY AS u(automation, account, i)
+        LEFT JOIN automations b ON b.id = u.automation;
+    SELECT array_agg(l.id ORDER BY l.id), array_agg(l.partner_id ORDER BY l.id) INTO accts, owners
+        FROM (SELECT a.id, a.partner_id FROM accounts a
+              WHERE a.id = ANY(p_account) ORDER BY a.id FOR UPDATE) l;
+    -- After the locks: this statement's snapshot sees every run committed before them.
+    SELECT array_agg((SELECT COUNT(*) FROM runs r WHERE r.account_id = x.id AND r.status = 'queued') ORDER BY x.i),
+           array_agg((SELECT COUNT(*) FROM runs r WHERE r.account_id = x.id AND r.status = 'running') +
+                     (SELECT COUNT(*) FROM runs r WHERE r.account_id = x.id AND r.status = 'must stop') ORDER BY x.i)
+        INTO queued, holding
+        FROM unnest(accts) WITH ORDINALITY AS x(id, i);
+    FOR i IN 1 .. n LOOP
+        k := array_position(accts, p_account[i]);
+        st := false;
+        IF b_guids[i] IS NULL OR k IS NULL OR owners[k] <> p_partner[i] THEN
+            o_guid := o_guid || CAST(NULL AS TEXT);
+            o_queued := o_queued || CAST(NULL AS BIGINT);
+            o_insert := o_insert || false;
+        ELSIF queued[k] >= p_cap[i] THEN
+            o_guid := o_guid || b_guids[i];
+            o_queued := o_queued || queued[k];
+            o_insert := o_insert || false;
+        ELSE
+            st := p_owner[i] IS NOT NULL AND queued[k] = 0 AND holding[k] < p_concurrency[i];
+            o_guid := o_guid || b_guids[i];
+            o_queued := o_queued || queued[k];
+            o_insert := o_insert || true;
+            IF st THEN
+                holding[k] := holding[k] + 1;
+            ELSE
+                queued[k] := queued[k] + 1;
+            END IF;
+        END IF;
+        o_started := o_started || st;
+    END LOOP;
+    RETURN QUERY
+        WITH u AS (
+            SELECT * FROM unnest(p_account, p_automation, p_guid, p_context, p_flow, p_inputs, p_start_payload,
+                                 p_call_depth, p_schedule_starttime, p_created_at, p_updated_at, p_owner,
+                                 p_lease_until, o_guid, o_queued, o_started, o_insert)
+                WITH ORDINALITY AS u(account, automation, guid, context, flow, inputs, start_payload, call_depth,
+                                     schedule_starttime, created_at, updated_at, owner, lease_until,
+                                     automation_guid, queued, started, ins, i)),
+        inserted AS (
+            INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload,
+                              attempt, call_depth, schedule_starttime, starttime, lease_owner, lease_expires_at,
+                              created_at, updated_at)
+                SELECT u.account, u.automation, u.guid, CASE WHEN u.started THEN 'running' ELSE 'queued' END,
+                       u.context, u.flow, u.inputs, u.start_payload, 1, u.call_depth, u.schedule_starttime,
+                       CASE WHEN u.started THEN u.created_at END, CASE WHEN u.started THEN u.owner END,
+                       CASE WHEN u.started THEN u.lease_until END, u.created_at, u.updated_at
+                    FROM u WHERE u.ins ORDER BY u.i
+                RETURNING runs.id, runs.guid)
+        SELECT inserted.id, u.automation_guid, u.queued, u.started
+            FROM u LEFT JOIN inserted ON inserted.guid = u.guid AND u.ins ORDER BY u.i;
+END $$;
+-- The same for the claim (its row locks of the candidates' accounts and its read of the claimed runs were planned
+-- at every call) and the rate-limit decision (its delete of expired admissions).
+ALTER FUNCTION weft_claim_runs(TEXT, INTEGER, BIGINT, BIGINT, INTEGER, INTEGER, BIGINT)
+    SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION weft_rate_admit_many(TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT) SET plan_cache_mode = force_generic_plan;
+DROP FUNCTION weft_enqueue_run(BIGINT, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, BIGINT, BIGINT, BIGINT,
+                               BIGINT, TEXT, BIGINT, BIGINT);
+DROP FUNCTION weft_end_runs(BIGINT[], TEXT[], TEXT[], TEXT[], TEXT[], BIGINT[], TEXT[], BOOLEAN[], BIGINT[],
+                            BIGINT[], TEXT[]);
+)sql"},
     };
     return kMigrations;
 }

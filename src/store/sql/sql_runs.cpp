@@ -299,8 +299,8 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
     std::stable_sort(batch.begin(), batch.end(), [](const EnqueueRequest* a, const EnqueueRequest* b) {
         return a->run.account_id < b->run.account_id;
     });
-    // One statement for the batch: weft_enqueue_run for each run in turn (each call sees what the ones before it
-    // wrote), its results in the same order.
+    // One statement for the batch: weft_enqueue_runs (migration 14) decides each run in turn as if queued one after
+    // the other, and answers in the same order.
     std::vector<std::int64_t> partners, accounts, automations, depths, created, updated, caps;
     std::vector<std::string> guids, contexts, flows, inputs;
     std::vector<std::optional<std::string>> payloads, owners;
@@ -328,16 +328,10 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
     // commits, as before).
     auto committed = db_->WriteStatement([&](Connection& c) -> Status {
         Statement s(c,
-                    "SELECT f.run_id, f.automation_guid, f.queued, f.started FROM unnest(CAST(? AS BIGINT[]), "
-                    "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
-                    "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), "
+                    "SELECT * FROM weft_enqueue_runs(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
+                    "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
                     "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
-                    "CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) WITH ORDINALITY AS i(partner, "
-                    "account, automation, guid, context, flow, inputs, start_payload, call_depth, "
-                    "schedule_starttime, created_at, updated_at, cap, owner, lease_until, concurrency, n) "
-                    "CROSS JOIN LATERAL weft_enqueue_run(i.partner, i.account, i.automation, i.guid, i.context, "
-                    "i.flow, i.inputs, i.start_payload, i.call_depth, i.schedule_starttime, i.created_at, "
-                    "i.updated_at, i.cap, i.owner, i.lease_until, i.concurrency) AS f ORDER BY i.n");
+                    "CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))");
         s.Bind(sql::IntArrayLiteral(partners))
             .Bind(sql::IntArrayLiteral(accounts))
             .Bind(sql::IntArrayLiteral(automations))
@@ -357,7 +351,7 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
         for (auto* r : batch) {
             auto row = s.Step();
             if (!row) return std::move(row).error();  // the transaction is lost: every request fails (or retries)
-            if (!*row) return Error::Internal("weft_enqueue_run answered fewer runs than it was given");
+            if (!*row) return Error::Internal("weft_enqueue_runs answered fewer runs than it was given");
             if (s.IsNull(1)) {
                 r->result = Error::NotFound("Automation not found.");
             } else if (s.IsNull(0)) {
@@ -627,13 +621,29 @@ Result<Run> EndClaimedRun(Connection& c, std::int64_t run_id, const RunOutcome& 
     return EndedFromClaim(o);
 }
 
-// The ends of claimed runs on PostgreSQL, in one statement: weft_end_runs (migration 10) ends each run by its
-// primary key when it is still running under that owner's lease, appends its log entries and, when announced,
-// notifies (delivered at commit). Returns the ids of the runs ended; nothing is read back (the ended run is the
-// claimed one with the outcome).
+// The ends of claimed runs on PostgreSQL, in one statement: each run is ended by its primary key when it is still
+// running under that owner's lease (any lease for no owner) and not a Setup or Delete flow, its log entries are
+// appended after the last one (its seq given, or looked up for a run whose log writes failed) and, when announced,
+// sync callers on other processes are notified (delivered at commit). Returns the ids of the runs ended; nothing
+// is read back (the ended run is the claimed one with the outcome). The `id = ANY` makes the update find the runs
+// by primary key in any plan; a join with the input alone was planned, generically, as a scan of the running runs.
+constexpr const char* kEndClaimedRunsPg =
+    "WITH i AS (SELECT * FROM unnest(CAST(?1 AS BIGINT[]), CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]), "
+    "CAST(?4 AS TEXT[]), CAST(?5 AS TEXT[]), CAST(?6 AS BIGINT[]), CAST(?7 AS TEXT[]), CAST(?8 AS BOOLEAN[]), "
+    "CAST(?9 AS BIGINT[])) AS i(id, status, output, error, response, stoptime, owner, announce, last_seq)), "
+    "ended AS (UPDATE runs r SET status = i.status, output = i.output, error = i.error, response = i.response, "
+    "stoptime = i.stoptime, lease_owner = NULL, lease_expires_at = NULL, updated_at = i.stoptime FROM i "
+    "WHERE r.id = ANY(CAST(?1 AS BIGINT[])) AND r.id = i.id AND (r.status = 'running' OR r.status = 'must stop') "
+    "AND (r.lease_owner = i.owner OR i.owner IS NULL) AND r.flow <> 'setup' AND r.flow <> 'delete' "
+    "RETURNING r.id, i.last_seq, CASE WHEN i.announce THEN pg_notify('weft_run_finished', CAST(r.id AS TEXT)) END), "
+    "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, COALESCE(e.last_seq, (SELECT "
+    "COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = e.id)) + x.k, x.entry FROM unnest(CAST(?10 AS "
+    "BIGINT[]), CAST(?11 AS BIGINT[]), CAST(?12 AS TEXT[])) AS x(run_id, k, entry) JOIN ended e ON e.id = x.run_id) "
+    "SELECT id FROM ended";
+
 Result<std::set<std::int64_t>> EndClaimedRunsPg(Connection& c,
                                                 const std::vector<std::pair<std::int64_t, const RunOutcome*>>& ends) {
-    std::vector<std::int64_t> ids, stoptimes, log_counts;
+    std::vector<std::int64_t> ids, stoptimes, entry_runs, entry_numbers;
     std::vector<std::string> statuses, announce, entries;
     std::vector<std::optional<std::string>> outputs, errors, responses, owners;
     std::vector<std::optional<std::int64_t>> last_seqs;
@@ -648,13 +658,13 @@ Result<std::set<std::int64_t>> EndClaimedRunsPg(Connection& c,
         owners.push_back(o.owner);
         announce.push_back(o.announce ? "t" : "f");
         last_seqs.push_back(o.last_seq);
-        log_counts.push_back(static_cast<std::int64_t>(o.logs.size()));
-        entries.insert(entries.end(), o.logs.begin(), o.logs.end());
+        for (std::size_t k = 0; k < o.logs.size(); ++k) {
+            entry_runs.push_back(run_id);
+            entry_numbers.push_back(static_cast<std::int64_t>(k) + 1);
+            entries.push_back(o.logs[k]);
+        }
     }
-    Statement s(c,
-                "SELECT * FROM weft_end_runs(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
-                "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
-                "CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))");
+    Statement s(c, kEndClaimedRunsPg);
     s.Bind(sql::IntArrayLiteral(ids))
         .Bind(sql::TextArrayLiteral(statuses))
         .Bind(sql::NullableTextArrayLiteral(outputs))
@@ -664,7 +674,8 @@ Result<std::set<std::int64_t>> EndClaimedRunsPg(Connection& c,
         .Bind(sql::NullableTextArrayLiteral(owners))
         .Bind(sql::TextArrayLiteral(announce))
         .Bind(sql::NullableIntArrayLiteral(last_seqs))
-        .Bind(sql::IntArrayLiteral(log_counts))
+        .Bind(sql::IntArrayLiteral(entry_runs))
+        .Bind(sql::IntArrayLiteral(entry_numbers))
         .Bind(sql::TextArrayLiteral(entries));
     std::set<std::int64_t> got;
     for (;;) {
