@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "core/ids.h"
 #include "store/postgres/pg_coordination.h"
@@ -268,6 +270,31 @@ TEST_F(PgScaleOutTest, ConcurrentCallsOfOneProcessAreDecidedInGroupsInArrivalOrd
     EXPECT_FALSE(two.Admit("busy", 100, now_ + 100).allowed);
     EXPECT_EQ(two.Admit("other", 1000, now_ + 100).remaining, 1000 - 60 - 1);
     EXPECT_TRUE(two.Admit("busy", 100, now_ + 60'000'000 + 15).allowed) << "every admission left the window";
+}
+
+TEST_F(PgScaleOutTest, CallsDecidedTogetherLeaveTheWindowTogetherAndRetryAfterCountsThem) {
+    // Calls decided in one group are one row with their count: a refused call is told to retry when enough of the
+    // oldest admitted calls, counted one by one across the groups, have left the window.
+    using Decision = std::tuple<std::int64_t, std::int64_t, std::optional<std::int64_t>>;  // used, admitted, retry_at
+    auto admit = [&](std::int64_t lim, std::int64_t n, Micros at) {
+        return one_->database().Read([&](sql::Connection& c) {
+            sql::Statement s(c,
+                             "SELECT used, admitted, retry_at FROM weft_rate_admit_many(ARRAY['g'], "
+                             "ARRAY[CAST(? AS BIGINT)], ARRAY[CAST(? AS BIGINT)], ARRAY[CAST(? AS BIGINT)], 60000000)");
+            s.Bind(lim).Bind(n).Bind(at);
+            auto row = s.Step();
+            EXPECT_TRUE(row && *row);
+            return Decision(s.Int(0), s.Int(1), s.IsNull(2) ? std::nullopt : std::optional<std::int64_t>(s.Int(2)));
+        });
+    };
+    EXPECT_EQ(admit(5, 3, now_), Decision(0, 3, std::nullopt));
+    EXPECT_EQ(admit(5, 4, now_ + 10'000'000), Decision(3, 2, now_ + 60'000'000))
+        << "one more call needs one of the first group's three to leave";
+    // The limit lowered to 2: 5 - 2 + 1 = 4 calls must leave, the first group's three and one of the second's.
+    EXPECT_EQ(admit(2, 1, now_ + 20'000'000), Decision(5, 0, now_ + 70'000'000));
+    EXPECT_EQ(admit(5, 5, now_ + 60'000'000), Decision(2, 3, now_ + 70'000'000))
+        << "the first group left the window together";
+    EXPECT_EQ(admit(5, 1, now_ + 70'000'000), Decision(3, 1, std::nullopt)) << "and then the second";
 }
 
 TEST_F(PgScaleOutTest, IdleRateWindowsAreSweptAndStartAfresh) {

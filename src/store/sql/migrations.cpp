@@ -810,6 +810,73 @@ DROP FUNCTION weft_enqueue_run(BIGINT, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT, T
 DROP FUNCTION weft_end_runs(BIGINT[], TEXT[], TEXT[], TEXT[], TEXT[], BIGINT[], TEXT[], BOOLEAN[], BIGINT[],
                             BIGINT[], TEXT[]);
 )sql"},
+        // PostgreSQL's rate-limit decision in two statements per key instead of five: the calls of a key decided
+        // together are one row of rate_admissions (with their count), and the expired admissions' delete, the new
+        // admissions' insert and the counter's update are one statement, made after the key's row is locked.
+        {15, "rate-limit admissions counted per group (PostgreSQL)", "",
+         R"sql(
+ALTER TABLE rate_admissions ADD COLUMN calls BIGINT NOT NULL DEFAULT 1;  -- calls admitted at admitted_at
+-- As before: decides n[i] calls on key k[i] with limit lim[i] at now_us[i], for every i, keys locked in key order
+-- (so two processes' groups cannot deadlock), each key's row until commit. Per key: used = admissions in the
+-- window before these calls, admitted = how many of the n were admitted (the first ones), retry_at (when some
+-- were refused) = when enough of the oldest admissions have left the window for one more.
+CREATE OR REPLACE FUNCTION weft_rate_admit_many(k TEXT[], lim BIGINT[], n BIGINT[], now_us BIGINT[], window_us BIGINT)
+RETURNS TABLE (window_key TEXT, used BIGINT, admitted BIGINT, retry_at BIGINT)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    keys     INTEGER;
+    ord      INTEGER[];
+    j        INTEGER;
+    i        INTEGER;
+    used_now BIGINT;
+    m        BIGINT;
+BEGIN
+    keys := COALESCE(array_length(k, 1), 0);
+    IF keys = 1 THEN
+        ord := ARRAY[1];
+    ELSIF keys > 1 THEN
+        SELECT array_agg(s.i ORDER BY k[s.i]) INTO ord FROM generate_subscripts(k, 1) AS s(i);
+    END IF;
+    FOR j IN 1 .. keys LOOP
+        i := ord[j];
+        -- The lock: the next statement's snapshot, taken after it, sees every admission committed before it.
+        INSERT INTO rate_windows AS w (window_key, used, last_admitted_at) VALUES (k[i], 0, 0)
+            ON CONFLICT ON CONSTRAINT rate_windows_pkey DO UPDATE SET used = w.used
+            RETURNING w.used INTO used_now;
+        WITH expired AS (
+                DELETE FROM rate_admissions a WHERE a.window_key = k[i] AND a.admitted_at <= now_us[i] - window_us
+                    RETURNING a.calls),
+            decided AS (
+                SELECT d.u, LEAST(n[i], GREATEST(lim[i] - d.u, 0)) AS m
+                    FROM (SELECT used_now - COALESCE((SELECT SUM(e.calls) FROM expired e), 0) AS u) d),
+            logged AS (
+                INSERT INTO rate_admissions (window_key, admitted_at, calls)
+                    SELECT k[i], now_us[i], decided.m FROM decided WHERE decided.m > 0),
+            counted AS (
+                UPDATE rate_windows w SET used = decided.u + decided.m,
+                                          last_admitted_at = CASE WHEN decided.m > 0
+                                                                  THEN GREATEST(w.last_admitted_at, now_us[i])
+                                                                  ELSE w.last_admitted_at END
+                    FROM decided WHERE w.window_key = k[i])
+        SELECT decided.u, decided.m INTO used_now, m FROM decided;
+        window_key := k[i];
+        used := used_now;
+        admitted := m;
+        retry_at := NULL;
+        IF m < n[i] THEN
+            -- The oldest admissions that must leave the window for one more call: used + m - lim + 1 of them.
+            SELECT c.admitted_at INTO retry_at
+                FROM (SELECT a.admitted_at, SUM(a.calls) OVER (ORDER BY a.admitted_at ROWS UNBOUNDED PRECEDING) AS s
+                      FROM rate_admissions a WHERE a.window_key = k[i]) c
+                WHERE c.s >= used_now + m - lim[i] + 1 ORDER BY c.admitted_at LIMIT 1;
+            retry_at := COALESCE(retry_at, now_us[i]) + window_us;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+)sql"},
     };
     return kMigrations;
 }
