@@ -169,7 +169,9 @@ int Serve(const cli::Settings& s, bool api) {
     // Several processes on one PostgreSQL database share rate-limit windows through it.
     std::unique_ptr<RateLimiter> rate_limiter;
     if (postgres) {
-        rate_limiter = std::make_unique<pg::PgRateLimiter>(store->database());
+        // (Its decisions also confirm the lookups API calls made from memory: see AccountRoute.)
+        rate_limiter = std::make_unique<pg::PgRateLimiter>(
+            store->database(), [sql_store = store.get()](std::int64_t epoch) { sql_store->ObserveConfigEpoch(epoch); });
     } else {
         rate_limiter = std::make_unique<InMemoryRateLimiter>();
     }

@@ -62,16 +62,30 @@ http::Handler AccountRoute(ApiDeps& deps, AccountKeyFn key_of, AsyncPartnerHandl
             named = key_of(req);
             if (named) account_key = *named;
         }
-        auto call = deps.partners.AuthenticateCall(app_id ? *app_id : "", api_key ? *api_key : "", account_key);
-        if (!call) return respond(http::ErrorResponse(call.error(), req.request_id));
-
-        CallContext ctx{req, params, std::move(call->partner), std::move(call->account), call->lookup_token};
+        // The lookups may come from memory with their check of freshness left to the rate decision, which then
+        // makes it in the same statement (PostgreSQL); when they were out of date, nothing was decided, and the
+        // call is looked up again, checked, and decided on what that finds.
+        auto call = deps.partners.AuthenticateCall(app_id ? *app_id : "", api_key ? *api_key : "", account_key, true);
         // A call counts against the account it addresses; one that names a missing account, or none, counts
         // against the partner's own window.
+        auto window_of = [](const PartnerService::AuthorizedCall& c) {
+            return c.account ? "a:" + std::to_string(c.account->id) : "p:" + std::to_string(c.partner.app_id);
+        };
+        RateDecision d;
+        if (call && call->unconfirmed_epoch) {
+            d = deps.rate_limiter.AdmitConfirming(window_of(*call), call->partner.limits.rate_limit, deps.clock.Now(),
+                                                  *call->unconfirmed_epoch);
+            if (d.stale) {
+                call = deps.partners.AuthenticateCall(app_id ? *app_id : "", api_key ? *api_key : "", account_key);
+            }
+        }
+        if (!call) return respond(http::ErrorResponse(call.error(), req.request_id));
+        if (!call->unconfirmed_epoch || d.stale) {
+            d = deps.rate_limiter.Admit(window_of(*call), call->partner.limits.rate_limit, deps.clock.Now());
+        }
+
+        CallContext ctx{req, params, std::move(call->partner), std::move(call->account), call->lookup_token};
         const bool account_missing = account_key && !ctx.account;
-        const std::string window =
-            ctx.account ? "a:" + std::to_string(ctx.account->id) : "p:" + std::to_string(ctx.partner.app_id);
-        const RateDecision d = deps.rate_limiter.Admit(window, ctx.partner.limits.rate_limit, deps.clock.Now());
         http::Response resp;
         if (!d.allowed) {
             rejections.Add();

@@ -97,7 +97,8 @@ Result<Partner> PartnerService::Authenticate(std::string_view app_id, std::strin
 
 Result<PartnerService::AuthorizedCall> PartnerService::AuthenticateCall(std::string_view app_id_text,
                                                                         std::string_view api_key,
-                                                                        std::optional<std::string_view> account_key) {
+                                                                        std::optional<std::string_view> account_key,
+                                                                        bool defer_check) {
     PartnerId app_id = 0;
     const auto* end = app_id_text.data() + app_id_text.size();
     auto [ptr, ec] = std::from_chars(app_id_text.data(), end, app_id);
@@ -105,7 +106,7 @@ Result<PartnerService::AuthorizedCall> PartnerService::AuthenticateCall(std::str
         api_key.size() > 256) {
         return Unauthenticated();
     }
-    auto creds = store_.GetPartnerCredentials(app_id, account_key);
+    auto creds = store_.GetPartnerCredentials(app_id, account_key, false, defer_check);
     if (!creds) {
         if (creds.error().code == ErrorCode::kNotFound) return Unauthenticated();
         return std::move(creds).error();
@@ -125,7 +126,8 @@ Result<PartnerService::AuthorizedCall> PartnerService::AuthenticateCall(std::str
         if (!creds) return std::move(creds).error();
     }
     if (!matches(*creds)) return Unauthenticated();
-    return AuthorizedCall{std::move(creds->partner), std::move(creds->account), creds->lookup_token};
+    return AuthorizedCall{std::move(creds->partner), std::move(creds->account), creds->lookup_token,
+                          creds->unconfirmed_epoch};
 }
 
 }  // namespace weft

@@ -43,13 +43,17 @@ class PartnerService {
 
     // Authenticate, and look up the account the call addresses (guid or externalid) in the same snapshot.
     // `account` in the result is empty when that partner has no such account.
+    // `defer_check`: see Store::GetPartnerCredentials; the caller confirms `unconfirmed_epoch`, when there is
+    // one, before it relies on the result (RateLimiter::AdmitConfirming), and asks again without it when that
+    // fails.
     struct AuthorizedCall {
         Partner partner;
         std::optional<Account> account;
-        std::uint64_t lookup_token = 0;  // PartnerCredentials::lookup_token
+        std::uint64_t lookup_token = 0;                 // PartnerCredentials::lookup_token
+        std::optional<std::int64_t> unconfirmed_epoch;  // PartnerCredentials::unconfirmed_epoch
     };
     Result<AuthorizedCall> AuthenticateCall(std::string_view app_id, std::string_view api_key,
-                                            std::optional<std::string_view> account_key);
+                                            std::optional<std::string_view> account_key, bool defer_check = false);
 
   private:
     Store& store_;

@@ -15,6 +15,9 @@ struct RateDecision {
     int limit = 0;
     int remaining = 0;             // calls left in the current window after this one
     std::int64_t retry_after = 0;  // whole seconds until a call would be admitted (only when refused)
+    // AdmitConfirming only: the lookups to confirm were out of date, or could not be confirmed; nothing was
+    // decided (nor counted), and the call must be looked up again and decided by Admit.
+    bool stale = false;
 };
 
 // Sliding 60-second window: a call is admitted when fewer than `limit` calls were admitted in the 60 seconds
@@ -23,6 +26,16 @@ class RateLimiter {
   public:
     virtual ~RateLimiter() = default;
     virtual RateDecision Admit(const std::string& key, int limit, Micros now) = 0;
+    // Admit, for a call whose lookups came from memory unchecked (PartnerCredentials::unconfirmed_epoch): the
+    // decision is made only when the store's config epoch is still `epoch`, in the same step (PostgreSQL: the
+    // same statement), else the decision is `stale`. A limiter that cannot read the store's epoch (in memory)
+    // answers `stale` (the call is then looked up with its own check; SQLite's lookups never defer it).
+    virtual RateDecision AdmitConfirming(const std::string& key, int limit, Micros now, std::int64_t epoch) {
+        (void)key, (void)limit, (void)now, (void)epoch;
+        RateDecision stale;
+        stale.stale = true;
+        return stale;
+    }
 };
 
 // Exact in one process: keeps the admission times of each key's current window. Memory is bounded by

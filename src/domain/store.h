@@ -38,6 +38,9 @@ struct PartnerCredentials {
     // freshness this lookup made (see sql::LookupCache).
     std::uint64_t lookup_token = 0;
     bool from_memory = false;  // kept in memory, not read by this lookup
+    // With `defer_check` (GetPartnerCredentials): the config epoch the caller must confirm before relying on
+    // these values (RateLimiter::AdmitConfirming); empty when this lookup made its own check.
+    std::optional<std::int64_t> unconfirmed_epoch;
 };
 
 // A run with its whole block log, read in one snapshot (signed export downloads).
@@ -132,10 +135,11 @@ class Store {
     virtual Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) = 0;
     // `account_key` (guid or externalid) is looked up among this partner's accounts only. Possibly from memory,
     // as FindAutomationToRun.
-    // `fresh`: read from the database, whatever is kept in memory.
+    // `fresh`: read from the database, whatever is kept in memory. `defer_check`: the store may leave the check
+    // that values kept in memory are current to the caller (PartnerCredentials::unconfirmed_epoch).
     virtual Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id,
                                                              std::optional<std::string_view> account_key,
-                                                             bool fresh = false) = 0;
+                                                             bool fresh = false, bool defer_check = false) = 0;
 
     // --- Accounts ---
     // Creates the account and, when given, its first user, in one transaction. Duplicate externalid: conflict.

@@ -137,6 +137,39 @@ TEST(LookupCacheTest, ALookupArrivingDuringAReadOfTheEpochWaitsForOneThatStartsA
     EXPECT_NE(second_generation, 0u);
 }
 
+TEST(LookupCacheTest, ADeferredCheckReadsNothingAndNamesTheEpochItsValuesBelongTo) {
+    Fixture f;
+    auto first = f.cache.BeginDeferred();
+    EXPECT_EQ(first.epoch, std::nullopt) << "no epoch known yet: the lookup makes its own check";
+    EXPECT_EQ(f.epoch_reads, 1);
+    f.cache.PutCredentials("p", Fixture::Creds("first"), first.generation);
+    auto deferred = f.cache.BeginDeferred();
+    EXPECT_EQ(f.epoch_reads, 1) << "the check is left to the caller";
+    EXPECT_EQ(deferred.epoch, 1);
+    EXPECT_EQ(f.cache.FindCredentials("p")->partner.name, "first");
+    // The caller's statement finds the epoch moved: the cache forgets, and the lookup's generation is over.
+    f.cache.Observe(2);
+    EXPECT_FALSE(f.cache.Unchanged(deferred.generation));
+    EXPECT_FALSE(f.cache.FindCredentials("p"));
+    auto next = f.cache.BeginDeferred();
+    EXPECT_EQ(next.epoch, 2) << "what a statement read is the epoch of what is kept from now on";
+    f.cache.Observe(2);
+    EXPECT_TRUE(f.cache.Unchanged(next.generation)) << "confirmed";
+    // A change made here leaves the epoch unknown: the next lookup reads it rather than defer.
+    f.cache.Invalidate();
+    f.epoch = 3;
+    EXPECT_EQ(f.cache.BeginDeferred().epoch, std::nullopt);
+    EXPECT_EQ(f.epoch_reads, 2);
+    EXPECT_EQ(f.cache.BeginDeferred().epoch, 3);
+}
+
+TEST(LookupCacheTest, WithARecheckIntervalNothingIsDeferred) {
+    Fixture f(std::chrono::milliseconds(250));
+    f.Keep("p", "first");
+    EXPECT_EQ(f.cache.BeginDeferred().epoch, std::nullopt);
+    EXPECT_EQ(f.Lookup("p"), "first");
+}
+
 TEST(LookupCacheTest, NothingIsKeptWhileTheEpochCannotBeRead) {
     Fixture f;
     f.Keep("p", "first");

@@ -278,9 +278,10 @@ TEST_F(PgScaleOutTest, CallsDecidedTogetherLeaveTheWindowTogetherAndRetryAfterCo
     using Decision = std::tuple<std::int64_t, std::int64_t, std::optional<std::int64_t>>;  // used, admitted, retry_at
     auto admit = [&](std::int64_t lim, std::int64_t n, Micros at) {
         return one_->database().Read([&](sql::Connection& c) {
-            sql::Statement s(c,
-                             "SELECT used, admitted, retry_at FROM weft_rate_admit_many(ARRAY['g'], "
-                             "ARRAY[CAST(? AS BIGINT)], ARRAY[CAST(? AS BIGINT)], ARRAY[CAST(? AS BIGINT)], 60000000)");
+            sql::Statement s(
+                c,
+                "SELECT used, admitted, retry_at FROM weft_rate_admit_many(ARRAY['g'], "
+                "ARRAY[CAST(? AS BIGINT)], ARRAY[CAST(? AS BIGINT)], ARRAY[CAST(? AS BIGINT)], 60000000, NULL)");
             s.Bind(lim).Bind(n).Bind(at);
             auto row = s.Step();
             EXPECT_TRUE(row && *row);
@@ -295,6 +296,43 @@ TEST_F(PgScaleOutTest, CallsDecidedTogetherLeaveTheWindowTogetherAndRetryAfterCo
     EXPECT_EQ(admit(5, 5, now_ + 60'000'000), Decision(2, 3, now_ + 70'000'000))
         << "the first group left the window together";
     EXPECT_EQ(admit(5, 1, now_ + 70'000'000), Decision(3, 1, std::nullopt)) << "and then the second";
+}
+
+TEST_F(PgScaleOutTest, ARateDecisionConfirmsLookupsFromMemoryAndDecidesNothingWhenAnotherProcessChangedThem) {
+    const PartnerId partner = MakePartner(10, 5);
+    pg::PgRateLimiter limiter(one_->database(), [this](std::int64_t epoch) { one_->ObserveConfigEpoch(epoch); });
+    ASSERT_TRUE(one_->GetPartnerCredentials(partner, std::nullopt, false, true));  // kept in memory
+    auto kept = one_->GetPartnerCredentials(partner, std::nullopt, false, true);
+    ASSERT_TRUE(kept && kept->from_memory && kept->unconfirmed_epoch);
+    const std::string window = "p:" + std::to_string(partner);
+    const RateDecision first = limiter.AdmitConfirming(window, 7, now_, *kept->unconfirmed_epoch);
+    EXPECT_TRUE(first.allowed && !first.stale);
+    EXPECT_EQ(first.remaining, 6);
+
+    // Another process lowers the limit: this one's memory still has the old one, and the decision says so.
+    PartnerLimits lower = kept->partner.limits;
+    lower.rate_limit = 3;
+    ASSERT_TRUE(two_->UpdatePartnerLimits(partner, lower, now_));
+    auto old = one_->GetPartnerCredentials(partner, std::nullopt, false, true);
+    ASSERT_TRUE(old && old->from_memory);
+    const RateDecision stale =
+        limiter.AdmitConfirming(window, old->partner.limits.rate_limit, now_ + 1, *old->unconfirmed_epoch);
+    EXPECT_TRUE(stale.stale);
+    EXPECT_FALSE(stale.allowed);
+
+    // The statement's epoch emptied the memory: the next lookup reads the new limit, and the stale call was not
+    // counted.
+    auto fresh = one_->GetPartnerCredentials(partner, std::nullopt, false, true);
+    ASSERT_TRUE(fresh && !fresh->from_memory);
+    EXPECT_EQ(fresh->partner.limits.rate_limit, 3);
+    ASSERT_TRUE(fresh->unconfirmed_epoch);
+    EXPECT_NE(*fresh->unconfirmed_epoch, *old->unconfirmed_epoch);
+    const RateDecision second = limiter.AdmitConfirming(window, 3, now_ + 2, *fresh->unconfirmed_epoch);
+    EXPECT_TRUE(second.allowed && !second.stale);
+    EXPECT_EQ(second.remaining, 1) << "3 - the first call - this one";
+    // Calls that confirm nothing are decided as before.
+    EXPECT_TRUE(limiter.Admit(window, 3, now_ + 3).allowed);
+    EXPECT_FALSE(limiter.Admit(window, 3, now_ + 4).allowed);
 }
 
 TEST_F(PgScaleOutTest, IdleRateWindowsAreSweptAndStartAfresh) {

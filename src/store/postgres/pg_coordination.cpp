@@ -11,12 +11,34 @@
 namespace weft::pg {
 
 RateDecision PgRateLimiter::Admit(const std::string& key, int limit, Micros now) {
-    Request request{&key, limit, now, {}};
+    Request request{&key, limit, now, std::nullopt, {}};
+    groups_.Submit(request, [this](const std::vector<Request*>& batch) { Decide(batch); });
+    return request.decision;
+}
+
+RateDecision PgRateLimiter::AdmitConfirming(const std::string& key, int limit, Micros now, std::int64_t epoch) {
+    Request request{&key, limit, now, epoch, {}};
     groups_.Submit(request, [this](const std::vector<Request*>& batch) { Decide(batch); });
     return request.decision;
 }
 
 void PgRateLimiter::Decide(const std::vector<Request*>& batch) {
+    // Nearly always one statement: the calls that arrive together confirm the epoch the cache holds, or none.
+    std::vector<std::optional<std::int64_t>> epochs;
+    for (const Request* r : batch) {
+        if (std::find(epochs.begin(), epochs.end(), r->epoch) == epochs.end()) epochs.push_back(r->epoch);
+    }
+    if (epochs.size() == 1) return DecideGroup(batch, epochs.front());
+    for (const auto& epoch : epochs) {
+        std::vector<Request*> part;
+        for (Request* r : batch) {
+            if (r->epoch == epoch) part.push_back(r);
+        }
+        DecideGroup(part, epoch);
+    }
+}
+
+void PgRateLimiter::DecideGroup(const std::vector<Request*>& batch, std::optional<std::int64_t> epoch) {
     constexpr Micros kWindow = InMemoryRateLimiter::kWindow;
     // One entry per key, in order of first arrival; its calls in arrival order. A group is decided at its latest
     // call's time (the calls are microseconds apart), under its first call's limit (a key's limit is its
@@ -47,6 +69,8 @@ void PgRateLimiter::Decide(const std::vector<Request*>& batch) {
     const Micros latest = *std::max_element(times.begin(), times.end());
     // Committed on its own (no BEGIN/COMMIT round trips). The tables are UNLOGGED, so the commit waits for no
     // WAL flush.
+    std::optional<std::int64_t> read_epoch;
+    bool stale = false;
     auto decided = db_.WriteAutocommit([&](sql::Connection& c) -> Result<bool> {
         since_sweep_ += static_cast<int>(batch.size());
         if (since_sweep_ >= 1000) {
@@ -55,19 +79,27 @@ void PgRateLimiter::Decide(const std::vector<Request*>& batch) {
             sweep.Bind(latest - kWindow);
             if (auto s = sweep.Run(); !s) return std::move(s).error();
         }
-        sql::Statement admit(c,
-                             "SELECT window_key, used, admitted, retry_at FROM weft_rate_admit_many(CAST(? AS TEXT[]), "
-                             "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT))");
+        sql::Statement admit(
+            c,
+            "SELECT window_key, used, admitted, retry_at, epoch FROM weft_rate_admit_many(CAST(? AS "
+            "TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT), "
+            "CAST(? AS BIGINT))");
         admit.Bind(sql::TextArrayLiteral(keys))
             .Bind(sql::IntArrayLiteral(limits))
             .Bind(sql::IntArrayLiteral(counts))
             .Bind(sql::IntArrayLiteral(times))
-            .Bind(kWindow);
+            .Bind(kWindow)
+            .Bind(epoch);
         std::size_t rows = 0;
         for (;;) {
             auto row = admit.Step();
             if (!row) return std::move(row).error();
             if (!*row) break;
+            if (!admit.IsNull(4)) read_epoch = admit.Int(4);
+            if (admit.IsNull(0)) {
+                stale = true;  // the epoch moved: nothing was decided
+                return true;
+            }
             auto it = index.find(admit.Text(0));
             if (it == index.end()) return Error::Internal("weft_rate_admit_many returned an unknown key");
             Group& g = groups[it->second];
@@ -85,8 +117,14 @@ void PgRateLimiter::Decide(const std::vector<Request*>& batch) {
         if (rows != groups.size()) return Error::Internal("weft_rate_admit_many left keys undecided");
         return true;
     });
+    if (read_epoch && observe_epoch_) observe_epoch_(*read_epoch);
     for (Request* r : batch) {
-        if (!decided) r->decision = RateDecision{true, r->limit, 0, 0};
+        if (stale || (!decided && r->epoch)) {
+            r->decision = RateDecision{};
+            r->decision.stale = true;
+        } else if (!decided) {
+            r->decision = RateDecision{true, r->limit, 0, 0};
+        }
         r->done = true;
     }
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,25 +24,33 @@ namespace weft::pg {
 // The calls of this process that arrive while a decision is in the database are decided together in the next
 // one (weft_rate_admit_many, one round trip): a busy key costs one row lock per group, not per call, and its
 // calls wait here rather than in the database's lock queue. Within a group a key's calls are admitted in
-// arrival order.
+// arrival order. The same statement reads config_epoch: it confirms the lookups that calls made from memory
+// (AdmitConfirming), and `observe_epoch` (the store's lookup cache) learns of every change it sees.
 class PgRateLimiter final : public RateLimiter {
   public:
-    explicit PgRateLimiter(sql::Database& db) : db_(db) {}
+    explicit PgRateLimiter(sql::Database& db, std::function<void(std::int64_t)> observe_epoch = nullptr)
+        : db_(db), observe_epoch_(std::move(observe_epoch)) {}
     // A database failure admits the call (and logs nothing here): the limiter protects capacity, it is not a
-    // security boundary, and the call itself then meets the same database.
+    // security boundary, and the call itself then meets the same database. (AdmitConfirming answers `stale`
+    // instead: nothing confirmed the call's lookups.)
     RateDecision Admit(const std::string& key, int limit, Micros now) override;
+    RateDecision AdmitConfirming(const std::string& key, int limit, Micros now, std::int64_t epoch) override;
 
   private:
     struct Request {
         const std::string* key;
         int limit;
         Micros now;
+        std::optional<std::int64_t> epoch;  // to confirm
         RateDecision decision;
         bool done = false;
     };
     void Decide(const std::vector<Request*>& batch);
+    // One statement for calls that confirm the same epoch (or none).
+    void DecideGroup(const std::vector<Request*>& batch, std::optional<std::int64_t> epoch);
 
     sql::Database& db_;
+    std::function<void(std::int64_t)> observe_epoch_;
     sql::Combiner<Request> groups_;
     int since_sweep_ = 0;  // calls since the last sweep of idle windows (under the combiner: one batch at a time)
 };

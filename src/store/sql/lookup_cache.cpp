@@ -30,6 +30,14 @@ std::uint64_t LookupCache::Begin() {
     return generation_;
 }
 
+LookupCache::Deferred LookupCache::BeginDeferred() {
+    if (recheck_.count() == 0) {
+        std::lock_guard lock(mu_);
+        if (epoch_) return Deferred{generation_, epoch_};
+    }
+    return Deferred{Begin(), std::nullopt};
+}
+
 void LookupCache::Observe(const Result<std::int64_t>& epoch) {
     const std::optional<std::int64_t> now = epoch ? std::optional<std::int64_t>(*epoch) : std::nullopt;
     std::lock_guard lock(mu_);
@@ -79,6 +87,9 @@ void LookupCache::PutIn(std::unordered_map<std::string, Value>& map, const std::
 void LookupCache::Invalidate() {
     std::lock_guard lock(mu_);
     ClearLocked();
+    // The change bumped the database's epoch: with a check at every lookup, the next one reads it (rather than
+    // defer its check to a statement that would find the values it kept meanwhile out of date).
+    if (recheck_.count() == 0) epoch_.reset();
 }
 
 void LookupCache::ClearLocked() {

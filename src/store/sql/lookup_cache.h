@@ -44,6 +44,18 @@ class LookupCache {
     // The start of a lookup: reads the epoch when due (emptying the cache when it moved), then returns the
     // generation to hand to Put*.
     std::uint64_t Begin();
+    // The start of a lookup whose check of freshness is left to a statement the caller makes anyway (on
+    // PostgreSQL, the call's rate decision, which reads config_epoch in the same statement): when the cache
+    // knows its epoch (`recheck` zero only), nothing is read now, and `epoch` is the epoch the kept values
+    // belong to. The caller must not rely on what it finds before that statement confirmed `epoch`; it hands what
+    // the statement read to Observe. Otherwise as Begin (and `epoch` is empty).
+    struct Deferred {
+        std::uint64_t generation = 0;
+        std::optional<std::int64_t> epoch;
+    };
+    Deferred BeginDeferred();
+    // The epoch as a statement read it just now: a value other than the one kept empties the cache.
+    void Observe(const Result<std::int64_t>& epoch);
     // True while nothing emptied the cache since Begin handed out `generation`: a later lookup for the same
     // caller may rely on that Begin instead of making its own.
     bool Unchanged(std::uint64_t generation);
@@ -66,7 +78,6 @@ class LookupCache {
     template <typename Value>
     void PutIn(std::unordered_map<std::string, Value>& map, const std::string& key, const Value& value,
                std::uint64_t generation);
-    void Observe(const Result<std::int64_t>& epoch);  // empties the cache unless `epoch` is the one it holds
     void ClearLocked();
 
     std::function<Result<std::int64_t>()> read_epoch_;

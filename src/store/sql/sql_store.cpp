@@ -282,10 +282,12 @@ Result<std::int64_t> SqlStore::ReadConfigEpoch() {
 }
 
 Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
-                                                           std::optional<std::string_view> account_key, bool fresh) {
+                                                           std::optional<std::string_view> account_key, bool fresh,
+                                                           bool defer_check) {
     std::string key = std::to_string(app_id);
     if (account_key) key.append(":").append(*account_key);
-    const std::uint64_t generation = lookups_.Begin();
+    const auto begun = defer_check ? lookups_.BeginDeferred() : sql::LookupCache::Deferred{lookups_.Begin(), {}};
+    const std::uint64_t generation = begun.generation;
     auto found = fresh ? std::nullopt : lookups_.FindCredentials(key);
     if (found) {
         found->from_memory = true;
@@ -297,6 +299,7 @@ Result<PartnerCredentials> SqlStore::GetPartnerCredentials(PartnerId app_id,
         if (!account_key || found->account) lookups_.PutCredentials(key, *found, generation);
     }
     found->lookup_token = generation;
+    found->unconfirmed_epoch = begun.epoch;
     return std::move(*found);
 }
 

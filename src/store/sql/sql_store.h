@@ -44,7 +44,9 @@ class SqlStore : public Store {
     Status RevokeApiKey(PartnerId app_id, std::int64_t key_id, Micros now) override;
     Result<std::vector<ApiKey>> ListApiKeys(PartnerId app_id) override;
     Result<PartnerCredentials> GetPartnerCredentials(PartnerId app_id, std::optional<std::string_view> account_key,
-                                                     bool fresh = false) override;
+                                                     bool fresh = false, bool defer_check = false) override;
+    // The config epoch as a statement outside this store read it (pg::PgRateLimiter): see LookupCache::Observe.
+    void ObserveConfigEpoch(std::int64_t epoch) { lookups_.Observe(epoch); }
 
     Result<Account> CreateAccount(const Account& account, const std::optional<User>& first_user) override;
     Result<Account> FindAccount(PartnerId partner, std::string_view guid_or_externalid) override;
