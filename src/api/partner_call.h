@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "api/api.h"
@@ -17,6 +18,9 @@ struct CallContext {
     Partner partner;
     std::optional<Account> account;  // set when the route has {account}
     std::uint64_t lookup_token = 0;  // for Store::FindAutomationToRun in this call
+    // RunCallRoute: the call's rate decision, to be made where its run is queued (RunRequest::admission), or
+    // null when it was made before the handler.
+    std::shared_ptr<CallAdmission> admission;
 };
 
 using PartnerHandler = std::function<Result<http::Response>(CallContext&)>;
@@ -29,8 +33,11 @@ using AsyncPartnerHandler = std::function<void(CallContext&, Reply)>;
 // and the mapping of an Error to its response.
 http::Handler PartnerRoute(ApiDeps& deps, PartnerHandler fn);
 // The same for a handler that answers later (a sync run waiting for its outcome). It must copy what it needs
-// from the context before returning: the request may be gone by the time it replies.
+// from the context before returning (the request lives until the call is answered, but the context does not).
 http::Handler AsyncPartnerRoute(ApiDeps& deps, AsyncPartnerHandler fn);
+// AsyncPartnerRoute for POST .../run: its rate decision may be left to the statement that queues the run
+// (CallContext::admission), which then also confirms the call's lookups from memory.
+http::Handler RunCallRoute(ApiDeps& deps, AsyncPartnerHandler fn);
 // For a call that names its account outside the path (a template install's body `account`): `account_key`
 // reads it from the request (nullopt: none named, the partner's window); the rest is as PartnerRoute.
 using AccountKeyFn = std::function<std::optional<std::string>(const http::Request&)>;

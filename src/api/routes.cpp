@@ -84,7 +84,7 @@ void RegisterRoutes(http::Router& r, ApiDeps& d) {
         r.Add("POST", one + "/set-persisted-inputs", kDb, partner(SetPersistedInputs));
         r.Add("POST", one + "/execution-token", kDb, partner(RotateExecutionToken));
         r.Add("POST", one + "/run", d.store.LookupsLocal() ? Execution::kAsync : kDb,
-              AsyncPartnerRoute(d, [&d](CallContext& ctx, Reply reply) { RunAutomation(d, ctx, std::move(reply)); }));
+              RunCallRoute(d, [&d](CallContext& ctx, Reply reply) { RunAutomation(d, ctx, std::move(reply)); }));
         r.Add("GET", one + "/runs", kRead, partner(ListRuns));
         r.Add("GET", one + "/lastrun", kRead, partner(LastRun));
         r.Add("GET", one + "/runs/{run}", kRead, partner(GetRun));

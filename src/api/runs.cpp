@@ -129,6 +129,7 @@ void RunAutomation(ApiDeps& deps, CallContext& ctx, Reply reply) {
     if (auto v = ReadBool(*body, "async", "async", errors)) async = *v;
     RunRequest request;
     request.context = async ? "api_async" : "api_sync";
+    request.admission = ctx.admission;
     if (const json::value* inputs = body->if_contains("inputs"); inputs && !inputs->is_null()) {
         if (inputs->is_object()) {
             request.inputs = inputs->as_object();

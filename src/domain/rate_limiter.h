@@ -20,6 +20,18 @@ struct RateDecision {
     bool stale = false;
 };
 
+// A run call's rate decision left to the statement that queues its run (PostgreSQL: Store::EnqueueRun), with
+// the check of the lookups it made from memory (RateLimiter::AdmitConfirming): one statement instead of two.
+// The store fills in `decision` and sets `decided`; a decision that is `stale`, or not allowed, queued nothing.
+struct CallAdmission {
+    std::string window;
+    int limit = 0;
+    Micros now = 0;
+    std::int64_t epoch = 0;  // to confirm
+    RateDecision decision;
+    bool decided = false;
+};
+
 // Sliding 60-second window: a call is admitted when fewer than `limit` calls were admitted in the 60 seconds
 // before it. Refused calls do not count. The port exists so that scale-out can share windows in the database.
 class RateLimiter {

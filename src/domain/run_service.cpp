@@ -44,7 +44,7 @@ Result<Run> RunService::Submit(const Partner& partner, const Account& account, c
     if (on_end && local_) here = local_->Reserve();
     if (here) here->concurrency = partner.limits.concurrency;
     auto queued = store_.EnqueueRun(partner.app_id, run, partner.limits.queue_cap, now - kIdempotencyWindow,
-                                    here ? &*here : nullptr);
+                                    here ? &*here : nullptr, request.admission.get());
     const bool started_here = here && queued && queued->guid == run.guid && queued->status == kRunStatusRunning;
     if (here && !started_here) local_->Unreserve();
     if (!queued) return queued;
@@ -65,12 +65,14 @@ void RunService::SubmitAsync(const Partner& partner, const Account& account, con
     if (!run) return done(std::move(run));
     const Micros since = run->created_at - kIdempotencyWindow;
     std::string guid = run->guid;
-    store_.EnqueueRunAsync(partner.app_id, std::move(*run), partner.limits.queue_cap, since,
-                           [this, guid = std::move(guid), done = std::move(done)](Result<Run> queued) {
-                               // (An idempotent retry returns the earlier run, which woke the workers then.)
-                               if (queued && queued->guid == guid) events_.Enqueued();
-                               done(std::move(queued));
-                           });
+    store_.EnqueueRunAsync(
+        partner.app_id, std::move(*run), partner.limits.queue_cap, since,
+        [this, guid = std::move(guid), done = std::move(done)](Result<Run> queued) {
+            // (An idempotent retry returns the earlier run, which woke the workers then.)
+            if (queued && queued->guid == guid) events_.Enqueued();
+            done(std::move(queued));
+        },
+        request.admission);
 }
 
 Result<Run> RunService::Stop(PartnerId partner, const Run& run) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,8 @@ struct RunRequest {
     std::optional<json::value> start_payload;  // `$.start` of triggered runs
     int call_depth = 0;
     std::optional<Micros> schedule_starttime;
+    // A run call's rate decision, to be made where the run is queued (Store::AdmitsInEnqueue).
+    std::shared_ptr<CallAdmission> admission;
 };
 
 // Executes runs started at once in this process (RunWorkers implements it): a run whose caller waits for it,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "core/result.h"
 #include "domain/connector_entities.h"
 #include "domain/entities.h"
+#include "domain/rate_limiter.h"
 
 namespace weft {
 
@@ -219,14 +221,19 @@ class Store {
     // Creates the run as `queued` in the transaction that checks the account's queue cap: it is durable
     // when this returns, or nothing was created (queue_full). With an idempotency key already used on the
     // automation since `idempotent_since`, returns that earlier run instead.
+    // `admission` (when the store's AdmitsInEnqueue): the call's rate decision is made in the same step, before
+    // anything else, and nothing is queued unless it admits the call (see CallAdmission).
     virtual Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
-                                   const StartHere* start = nullptr) = 0;
+                                   const StartHere* start = nullptr, CallAdmission* admission = nullptr) = 0;
+    // Whether EnqueueRun takes a CallAdmission for a run without an idempotency key (PostgreSQL).
+    virtual bool AdmitsInEnqueue() const { return false; }
     // EnqueueRun (queued, never started here) without holding the calling thread until the commit: done gets
     // what EnqueueRun would return, on the thread that committed (possibly before this returns). done should be
     // short: on SQLite it delays the next group commit.
     virtual void EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
-                                 std::function<void(Result<Run>)> done) {
-        done(EnqueueRun(partner, run, queue_cap, idempotent_since));
+                                 std::function<void(Result<Run>)> done,
+                                 std::shared_ptr<CallAdmission> admission = nullptr) {
+        done(EnqueueRun(partner, run, queue_cap, idempotent_since, nullptr, admission.get()));
     }
     virtual Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) = 0;
     virtual Result<Run> GetRunById(std::int64_t run_id) = 0;

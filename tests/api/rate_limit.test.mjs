@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { useServer, expectError, createAccount, enc, cliChangeSeen } from './lib/harness.mjs';
+import { defs, createAutomation, blendPath, countRuns } from './lib/automations.mjs';
 
 const ctx = useServer();
 
@@ -152,6 +153,49 @@ describe('API.md §4 rate limit', () => {
         await cliChangeSeen();
         expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 10, 6, 'after raising to 10: 3 earlier calls + this');
         expectAllowed(await api.get('/v1/accounts'), 10, 8, 'partner window: 1 create + this');
+    });
+
+    it('§4 run calls count like any other: sync, async and refused-input runs share the window; a run call over the limit queues nothing; concurrent run calls stop exactly at the limit', async () => {
+        // (On PostgreSQL a run call's rate decision is made by the statement that queues its run.)
+        const s = ctx.server;
+        const p = await s.createPartner({ name: 'run-calls', rateLimit: 8 });
+        const api = s.client(p);
+        const a = await createAccount(api);
+        const b = await createAutomation(api, a, defs.hello()); // call 1 on the account's window
+        const run = (json) => api.post(`${blendPath(a, b)}/run`, { json });
+        expectAllowed(await run({ inputs: { name: 'x' } }), 8, 6, 'sync run');
+        expectAllowed(await run({ async: true, inputs: { name: 'y' } }), 8, 5, 'async run');
+        const bad = await run({ inputs: {} });
+        expectError(assert, bad, 400, 'validation_failed');
+        assert.deepEqual(limitHeaders(bad), { limit: 8, remaining: 4 }, 'a refused input counts');
+        const missing = await api.post(`/v1/accounts/${a.guid}/blends/no-such-blend/run`, { json: { inputs: { name: 'z' } } });
+        assert.equal(missing.status, 404);
+        assert.deepEqual(limitHeaders(missing), { limit: 8, remaining: 3 }, 'an unknown automation counts');
+        expectAllowed(await api.get(`/v1/accounts/${a.guid}`), 8, 2, 'another route, same window');
+        expectAllowed(await run({ async: true, inputs: { name: 'w' } }), 8, 1, 'async run');
+        expectAllowed(await run({ inputs: { name: 'v' } }), 8, 0, 'sync run');
+        const ra = expectLimited(await run({ inputs: { name: 'over' } }), 8);
+        expectLimited(await run({ async: true, inputs: { name: 'over' } }), 8);
+        await s.advanceClock(61);
+        assert.equal(await countRuns(api, a, b), 4, 'the refused run calls queued nothing');
+        assert.ok(ra >= 1 && ra <= 60);
+
+        // Concurrent run calls on a fresh window: exactly the limit are accepted, each with its own remaining.
+        await s.advanceClock(61);
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+        try {
+            const results = await Promise.all(Array.from({ length: 14 }, (_, i) =>
+                api.post(`${blendPath(a, b)}/run`, { json: { async: i % 2 === 0, inputs: { name: `c${i}` } }, agent })));
+            const ok = results.filter((r) => r.status === 200 || r.status === 202);
+            const limited = results.filter((r) => r.status === 429);
+            assert.equal(ok.length, 8, `accepted: ${results.map((r) => r.status).join(',')}`);
+            assert.equal(limited.length, 6);
+            assert.deepEqual(ok.map((r) => Number(r.headers['x-ratelimit-remaining'])).sort((x, y) => x - y), Array.from({ length: 8 }, (_, i) => i));
+        } finally {
+            agent.destroy();
+        }
+        await s.advanceClock(61);
+        assert.equal(await countRuns(api, a, b), 12, 'every accepted run call, and no refused one, made a run');
     });
 
     it('§4 the limit is exact under concurrency: 40 simultaneous calls with limit 25 -> exactly 25 accepted, 15 rate_limited', async () => {

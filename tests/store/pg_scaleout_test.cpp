@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "store/postgres/pg_coordination.h"
 #include "store/sql/migrations.h"
+#include "store/sql/query.h"
 #include "store_backends.h"
 
 namespace weft {
@@ -333,6 +334,54 @@ TEST_F(PgScaleOutTest, ARateDecisionConfirmsLookupsFromMemoryAndDecidesNothingWh
     // Calls that confirm nothing are decided as before.
     EXPECT_TRUE(limiter.Admit(window, 3, now_ + 3).allowed);
     EXPECT_FALSE(limiter.Admit(window, 3, now_ + 4).allowed);
+}
+
+TEST_F(PgScaleOutTest, ARunCallsRateDecisionIsMadeWhereItsRunIsQueuedAndQueuesNothingUnlessItAdmits) {
+    const PartnerId partner = MakePartner(10, 5);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    ASSERT_TRUE(one_->AdmitsInEnqueue());
+    auto epoch = one_->database().Read([](sql::Connection& c) {
+        return sql::Count(c, "SELECT epoch FROM config_epoch WHERE id = 1", [](sql::Statement&) {});
+    });
+    ASSERT_TRUE(epoch);
+    pg::PgRateLimiter limiter(two_->database());
+    ASSERT_TRUE(limiter.Admit("a:x", 3, now_).allowed);  // another process's call on the same window
+    auto submit = [&](std::int64_t with_epoch, Micros at) {
+        weft::Run r;
+        r.account_id = account;
+        r.automation_id = automation;
+        r.guid = NewGuid(at);
+        r.created_at = r.updated_at = at;
+        CallAdmission admission{"a:x", 3, at, with_epoch, {}, false};
+        auto queued = one_->EnqueueRun(partner, r, 10, at - 1000, nullptr, &admission);
+        return std::make_pair(std::move(queued), admission);
+    };
+    auto [first, a1] = submit(*epoch, now_ + 1);
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_TRUE(a1.decided && a1.decision.allowed && !a1.decision.stale);
+    EXPECT_EQ(a1.decision.limit, 3);
+    EXPECT_EQ(a1.decision.remaining, 1);
+    auto [second, a2] = submit(*epoch, now_ + 2);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(a2.decision.remaining, 0);
+    auto [third, a3] = submit(*epoch, now_ + 3);
+    ASSERT_FALSE(third) << "over the limit: refused, and no run";
+    EXPECT_TRUE(a3.decided && !a3.decision.allowed && !a3.decision.stale);
+    EXPECT_EQ(a3.decision.retry_after, 60);
+    // Lookups from an older epoch: nothing decided, nothing queued, nothing counted.
+    // (At +60 s the other process's call has left the window: one place is free.)
+    auto [stale, a4] = submit(*epoch - 1, now_ + 60'000'000);
+    ASSERT_FALSE(stale);
+    EXPECT_TRUE(a4.decided && a4.decision.stale);
+    const RateDecision after = limiter.Admit("a:x", 3, now_ + 60'000'000);
+    EXPECT_TRUE(after.allowed) << "the stale call took no place";
+    EXPECT_EQ(after.remaining, 0);
+    auto runs = one_->database().Read([&](sql::Connection& c) {
+        return sql::Count(c, "SELECT COUNT(*) FROM runs WHERE account_id = ?",
+                          [&](sql::Statement& q) { q.Bind(account); });
+    });
+    ASSERT_TRUE(runs);
+    EXPECT_EQ(*runs, 2);
 }
 
 TEST_F(PgScaleOutTest, IdleRateWindowsAreSweptAndStartAfresh) {

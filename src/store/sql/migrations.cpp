@@ -719,10 +719,27 @@ CREATE FUNCTION weft_enqueue_runs(p_partner BIGINT[], p_account BIGINT[], p_auto
                                   p_context TEXT[], p_flow TEXT[], p_inputs TEXT[], p_start_payload TEXT[],
                                   p_call_depth BIGINT[], p_schedule_starttime BIGINT[], p_created_at BIGINT[],
                                   p_updated_at BIGINT[], p_cap BIGINT[], p_owner TEXT[], p_lease_until BIGINT[],
-                                  p_concurrency BIGINT[])
-RETURNS TABLE (e_run_id BIGINT, e_automation_guid TEXT, e_queued BIGINT, e_started BOOLEAN)
+                                  p_concurrency BIGINT[], p_rate_key TEXT[], p_rate_limit BIGINT[],
+                                  p_rate_now BIGINT[], p_rate_epoch BIGINT[], p_rate_window BIGINT)
+RETURNS TABLE (e_run_id BIGINT, e_automation_guid TEXT, e_queued BIGINT, e_started BOOLEAN, e_stale BOOLEAN,
+               e_rate_allowed BOOLEAN, e_rate_remaining BIGINT, e_retry_at BIGINT)
 LANGUAGE plpgsql AS $$
 DECLARE
+    cur_epoch BIGINT;
+    r_keys    TEXT[];     -- the rate-limit windows of the runs whose call is decided here, in key order
+    r_lims    BIGINT[];   -- their limits (their first call's)
+    r_ns      BIGINT[];   -- their calls here
+    r_nows    BIGINT[];   -- their latest call's time
+    d_keys    TEXT[];     -- the decisions: windows, ...
+    d_used    BIGINT[];   -- ... admissions in the window before these calls, ...
+    d_admit   BIGINT[];   -- ... how many of these calls were admitted (the first ones), ...
+    d_retry   BIGINT[];   -- ... and when to retry (some refused)
+    taken     BIGINT[];   -- calls of each window seen so far
+    kk        INTEGER;
+    o_stale   BOOLEAN[] := '{}';
+    o_allowed BOOLEAN[] := '{}';
+    o_rem     BIGINT[] := '{}';
+    o_retry   BIGINT[] := '{}';
     n         INTEGER := COALESCE(array_length(p_account, 1), 0);
     b_guids   TEXT[];     -- per run: its automation's guid when the automation is its account's
     accts     BIGINT[];   -- the accounts of the batch that exist, in id order
@@ -740,6 +757,24 @@ DECLARE
 BEGIN
     IF n = 0 THEN
         RETURN;
+    END IF;
+    -- The rate decisions of the calls whose lookups from memory are still current (config_epoch as it is now):
+    -- their windows' rows are locked first (in key order, before any account: every transaction that takes both
+    -- takes them in that order), as the rate limiter's own statement would.
+    IF cardinality(array_remove(p_rate_key, NULL)) > 0 THEN
+        SELECT c.epoch INTO cur_epoch FROM config_epoch c WHERE c.id = 1;
+        SELECT array_agg(g.k ORDER BY g.k), array_agg(g.lim ORDER BY g.k), array_agg(g.cnt ORDER BY g.k),
+               array_agg(g.t ORDER BY g.k)
+            INTO r_keys, r_lims, r_ns, r_nows
+            FROM (SELECT u.k, (array_agg(u.lim ORDER BY u.i))[1] AS lim, COUNT(*) AS cnt, MAX(u.t) AS t
+                  FROM unnest(p_rate_key, p_rate_limit, p_rate_now, p_rate_epoch) WITH ORDINALITY AS u(k, lim, t, e, i)
+                  WHERE u.k IS NOT NULL AND u.e = cur_epoch GROUP BY u.k) g;
+        IF r_keys IS NOT NULL THEN
+            SELECT array_agg(a.window_key), array_agg(a.used), array_agg(a.admitted), array_agg(a.retry_at)
+                INTO d_keys, d_used, d_admit, d_retry
+                FROM weft_rate_admit_many(r_keys, r_lims, r_ns, r_nows, p_rate_window, NULL) AS a;
+            taken := array_fill(0, ARRAY[array_length(d_keys, 1)]);
+        END IF;
     END IF;
     SELECT array_agg(CASE WHEN b.account_id = u.account THEN b.guid END ORDER BY u.i) INTO b_guids
         FROM unnest(p_automation, p_account) WITH ORDINALITY AS u(automation, account, i)
@@ -763,7 +798,31 @@ BEGIN
     FOR i IN 1 .. n LOOP
         k := array_position(accts, p_account[i]);
         st := false;
-        IF b_guids[i] IS NULL OR k IS NULL OR owners[k] <> p_partner[i] THEN
+        o_stale := o_stale || false;
+        IF p_rate_key[i] IS NULL THEN
+            o_allowed := o_allowed || CAST(NULL AS BOOLEAN);
+            o_rem := o_rem || CAST(NULL AS BIGINT);
+            o_retry := o_retry || CAST(NULL AS BIGINT);
+        ELSIF p_rate_epoch[i] IS DISTINCT FROM cur_epoch THEN
+            -- Its lookups were out of date: nothing decided, nothing queued.
+            o_stale[i] := true;
+            o_allowed := o_allowed || false;
+            o_rem := o_rem || CAST(NULL AS BIGINT);
+            o_retry := o_retry || CAST(NULL AS BIGINT);
+        ELSE
+            kk := array_position(d_keys, p_rate_key[i]);
+            taken[kk] := taken[kk] + 1;
+            o_allowed := o_allowed || (taken[kk] <= d_admit[kk]);
+            o_rem := o_rem || CASE WHEN taken[kk] <= d_admit[kk]
+                                   THEN r_lims[array_position(r_keys, p_rate_key[i])] - d_used[kk] - taken[kk]
+                                   ELSE 0 END;
+            o_retry := o_retry || d_retry[kk];
+        END IF;
+        IF o_stale[i] OR NOT COALESCE(o_allowed[i], true) THEN
+            o_guid := o_guid || CAST(NULL AS TEXT);
+            o_queued := o_queued || CAST(NULL AS BIGINT);
+            o_insert := o_insert || false;
+        ELSIF b_guids[i] IS NULL OR k IS NULL OR owners[k] <> p_partner[i] THEN
             o_guid := o_guid || CAST(NULL AS TEXT);
             o_queued := o_queued || CAST(NULL AS BIGINT);
             o_insert := o_insert || false;
@@ -802,7 +861,8 @@ BEGIN
                        CASE WHEN u.started THEN u.lease_until END, u.created_at, u.updated_at
                     FROM u WHERE u.ins ORDER BY u.i
                 RETURNING runs.id, runs.guid)
-        SELECT inserted.id, u.automation_guid, u.queued, u.started
+        SELECT inserted.id, u.automation_guid, u.queued, u.started, o_stale[CAST(u.i AS INTEGER)],
+               o_allowed[CAST(u.i AS INTEGER)], o_rem[CAST(u.i AS INTEGER)], o_retry[CAST(u.i AS INTEGER)]
             FROM u LEFT JOIN inserted ON inserted.guid = u.guid AND u.ins ORDER BY u.i;
 END $$;
 -- The claim's row locks of the candidates' accounts and its read of the claimed runs were planned at every call

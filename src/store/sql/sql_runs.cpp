@@ -264,25 +264,43 @@ Result<Run> EnqueueIn(Connection& c, PartnerId partner, const Run& run, int queu
 
 }  // namespace
 
+namespace {
+
+// A CallAdmission this store cannot decide with the run (SQLite, or a run with an idempotency key): answered
+// stale, so that the caller decides the call on its own and asks again. (Callers check AdmitsInEnqueue.)
+Error AdmissionNotDecidedHere(CallAdmission& admission) {
+    admission.decided = true;
+    admission.decision = RateDecision{};
+    admission.decision.stale = true;
+    return Error::Unavailable("The call's rate decision cannot be made with its run here.");
+}
+
+}  // namespace
+
+bool SqlStore::AdmitsInEnqueue() const { return db_->dialect() == sql::Dialect::kPostgres; }
+
 Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
-                                 const StartHere* start) {
+                                 const StartHere* start, CallAdmission* admission) {
     if (db_->dialect() == sql::Dialect::kPostgres && !run.idempotency_key) {
         // The account row stays locked until commit (the queue cap is exact across processes), so one
         // transaction per run would make an account's runs queue for each other's commits. Runs queued at the
         // same time share a transaction and its commit instead.
-        EnqueueRequest request{partner, run, queue_cap, start, std::nullopt, false};
+        EnqueueRequest request{partner, run, queue_cap, start, admission, std::nullopt, false};
         enqueues_.Submit(request, [this](std::vector<EnqueueRequest*>& batch) { EnqueueBatch(batch); });
         return std::move(*request.result);
     }
+    if (admission) return AdmissionNotDecidedHere(*admission);
     return db_->Write([&](Connection& c) { return EnqueueIn(c, partner, run, queue_cap, idempotent_since, start); });
 }
 
 void SqlStore::EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
-                               std::function<void(Result<Run>)> done) {
+                               std::function<void(Result<Run>)> done, std::shared_ptr<CallAdmission> admission) {
     if (db_->dialect() == sql::Dialect::kPostgres) {
         // (Its enqueues are combined into batches that their callers wait for: see EnqueueRun.)
-        return Store::EnqueueRunAsync(partner, std::move(run), queue_cap, idempotent_since, std::move(done));
+        return Store::EnqueueRunAsync(partner, std::move(run), queue_cap, idempotent_since, std::move(done),
+                                      std::move(admission));
     }
+    if (admission) return done(AdmissionNotDecidedHere(*admission));
     // The run joins the next group commit without holding this thread (SQLite: one process writes, so the
     // cap is exact whichever batch the run lands in).
     auto owned = std::make_shared<const Run>(std::move(run));
@@ -305,6 +323,8 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
     std::vector<std::string> guids, contexts, flows, inputs;
     std::vector<std::optional<std::string>> payloads, owners;
     std::vector<std::optional<std::int64_t>> schedule_starts, leases, concurrencies;
+    std::vector<std::optional<std::string>> rate_keys;
+    std::vector<std::optional<std::int64_t>> rate_limits, rate_nows, rate_epochs;
     for (const auto* r : batch) {
         const Run& run = r->run;
         partners.push_back(r->partner);
@@ -323,6 +343,11 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
         owners.push_back(r->start ? std::optional<std::string>(r->start->owner) : std::nullopt);
         leases.push_back(r->start ? std::optional<std::int64_t>(r->start->lease_until) : std::nullopt);
         concurrencies.push_back(r->start ? std::optional<std::int64_t>(r->start->concurrency) : std::nullopt);
+        const CallAdmission* a = r->admission;
+        rate_keys.push_back(a ? std::optional<std::string>(a->window) : std::nullopt);
+        rate_limits.push_back(a ? std::optional<std::int64_t>(a->limit) : std::nullopt);
+        rate_nows.push_back(a ? std::optional<std::int64_t>(a->now) : std::nullopt);
+        rate_epochs.push_back(a ? std::optional<std::int64_t>(a->epoch) : std::nullopt);
     }
     // One statement, its own transaction: no BEGIN and COMMIT round trips (the account rows stay locked until it
     // commits, as before).
@@ -331,7 +356,9 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
                     "SELECT * FROM weft_enqueue_runs(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
                     "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
                     "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
-                    "CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))");
+                    "CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
+                    "CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
+                    "CAST(? AS BIGINT))");
         s.Bind(sql::IntArrayLiteral(partners))
             .Bind(sql::IntArrayLiteral(accounts))
             .Bind(sql::IntArrayLiteral(automations))
@@ -347,11 +374,34 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
             .Bind(sql::IntArrayLiteral(caps))
             .Bind(sql::NullableTextArrayLiteral(owners))
             .Bind(sql::NullableIntArrayLiteral(leases))
-            .Bind(sql::NullableIntArrayLiteral(concurrencies));
+            .Bind(sql::NullableIntArrayLiteral(concurrencies))
+            .Bind(sql::NullableTextArrayLiteral(rate_keys))
+            .Bind(sql::NullableIntArrayLiteral(rate_limits))
+            .Bind(sql::NullableIntArrayLiteral(rate_nows))
+            .Bind(sql::NullableIntArrayLiteral(rate_epochs))
+            .Bind(InMemoryRateLimiter::kWindow);
         for (auto* r : batch) {
             auto row = s.Step();
             if (!row) return std::move(row).error();  // the transaction is lost: every request fails (or retries)
             if (!*row) return Error::Internal("weft_enqueue_runs answered fewer runs than it was given");
+            if (CallAdmission* a = r->admission) {
+                a->decided = true;
+                a->decision = RateDecision{};
+                a->decision.limit = a->limit;
+                if (s.Text(4) == "t") {
+                    a->decision.stale = true;
+                    r->result = Error::Unavailable("The call's lookups were out of date.");
+                    continue;
+                }
+                a->decision.allowed = s.Text(5) == "t";
+                if (!a->decision.allowed) {
+                    const Micros retry_at = s.IsNull(7) ? a->now : s.Int(7);
+                    a->decision.retry_after = std::max<std::int64_t>(1, (retry_at - a->now + 999'999) / 1'000'000);
+                    r->result = Error{ErrorCode::kRateLimited, "Rate limit exceeded.", {}, {}};
+                    continue;
+                }
+                a->decision.remaining = static_cast<int>(s.Int(6));
+            }
             if (s.IsNull(1)) {
                 r->result = Error::NotFound("Automation not found.");
             } else if (s.IsNull(0)) {
@@ -363,7 +413,11 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
         return Ok();
     });
     for (auto* r : batch) {
-        if (!committed) r->result = committed.error();
+        if (!committed) {
+            r->result = committed.error();
+            // Nothing was decided (the statement committed nothing): the caller decides the call on its own.
+            if (r->admission) AdmissionNotDecidedHere(*r->admission);
+        }
         r->done = true;
     }
 }

@@ -77,9 +77,11 @@ class SqlStore : public Store {
     Result<FireResult> FireSchedule(std::int64_t automation_id, Micros tick, std::optional<Micros> next,
                                     const std::optional<Run>& run, int queue_cap) override;
     Result<Run> EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
-                           const StartHere* start = nullptr) override;
+                           const StartHere* start = nullptr, CallAdmission* admission = nullptr) override;
+    bool AdmitsInEnqueue() const override;
     void EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
-                         std::function<void(Result<Run>)> done) override;
+                         std::function<void(Result<Run>)> done,
+                         std::shared_ptr<CallAdmission> admission = nullptr) override;
     Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) override;
     Result<Run> GetRunById(std::int64_t run_id) override;
     Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,
@@ -164,6 +166,7 @@ class SqlStore : public Store {
         const Run& run;
         int queue_cap;
         const StartHere* start;
+        CallAdmission* admission;
         std::optional<Result<Run>> result;
         bool done = false;
     };
