@@ -179,9 +179,10 @@ TEST_F(PgScaleOutTest, RunsStartedWhereSubmittedAndClaimsOfTwoProcessesShareTheA
     EXPECT_GT(queued_here, 0);
 }
 
-TEST_F(PgScaleOutTest, AClaimCountsAnAccountsRunningRunsUnderItsRowLock) {
-    // The lock that runs started where they are submitted count under (weft_enqueue_run): while another
-    // transaction holds the account's row, a claim of its queued run waits instead of counting.
+TEST_F(PgScaleOutTest, AClaimCountsAnAccountsRunningRunsUnderItsSlotsLockAndAnEnqueueOfQueuedRunsDoesNotWait) {
+    // The lock that runs started where they are submitted count under (weft_enqueue_runs): while another
+    // transaction holds the account's slots lock, a claim of its queued run waits instead of counting. Its queue
+    // lock is another: runs are queued meanwhile.
     const PartnerId partner = MakePartner(100, 3);
     const auto [account, automation] = MakeAccountAndAutomation(partner);
     ASSERT_TRUE(Enqueue(*one_, partner, account, automation, 100, now_).ok());
@@ -194,7 +195,7 @@ TEST_F(PgScaleOutTest, AClaimCountsAnAccountsRunningRunsUnderItsRowLock) {
         return status;
     };
     ASSERT_EQ(exec("BEGIN"), PGRES_COMMAND_OK);
-    ASSERT_EQ(exec("SELECT id FROM accounts WHERE id = " + std::to_string(account) + " FOR UPDATE"), PGRES_TUPLES_OK);
+    ASSERT_EQ(exec("SELECT weft_lock_accounts(ARRAY[" + std::to_string(account) + "]::BIGINT[], 2)"), PGRES_TUPLES_OK);
     std::atomic<bool> returned{false};
     std::size_t claimed = 0;
     std::thread claimer([&] {
@@ -204,10 +205,14 @@ TEST_F(PgScaleOutTest, AClaimCountsAnAccountsRunningRunsUnderItsRowLock) {
         returned = true;
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_FALSE(returned) << "the claim did not wait for the account's row lock";
+    EXPECT_FALSE(returned) << "the claim did not wait for the account's slots lock";
+    EXPECT_TRUE(Enqueue(*one_, partner, account, automation, 100, now_ + 1).ok()) << "queued meanwhile";
     ASSERT_EQ(exec("COMMIT"), PGRES_COMMAND_OK);
     claimer.join();
-    EXPECT_EQ(claimed, 1u);
+    EXPECT_EQ(claimed, 1u) << "the claim took what was queued when it looked";
+    auto next = two_->ClaimRuns("w", 5, now_, now_ + 30'000'000);
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(next->size(), 1u) << "the run queued while it waited";
     PQfinish(holder);
 }
 

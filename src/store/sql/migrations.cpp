@@ -779,9 +779,16 @@ BEGIN
     SELECT array_agg(CASE WHEN b.account_id = u.account THEN b.guid END ORDER BY u.i) INTO b_guids
         FROM unnest(p_automation, p_account) WITH ORDINALITY AS u(automation, account, i)
         LEFT JOIN automations b ON b.id = u.automation;
+    -- The accounts' queue locks (and slots locks, for runs that may start here): weft_lock_accounts, migration 16,
+    -- whose claims take the slots locks. (Taken after
+    -- the rate-limit rows, as every transaction that takes both does.) The key-share row lock waits for an
+    -- account being deleted, which is then not found.
+    PERFORM weft_lock_accounts(p_account, 1);
+    IF cardinality(array_remove(p_owner, NULL)) > 0 THEN
+        PERFORM weft_lock_accounts(p_account, 2);
+    END IF;
     SELECT array_agg(l.id ORDER BY l.id), array_agg(l.partner_id ORDER BY l.id) INTO accts, owners
-        FROM (SELECT a.id, a.partner_id FROM accounts a
-              WHERE a.id = ANY(p_account) ORDER BY a.id FOR UPDATE) l;
+        FROM (SELECT a.id, a.partner_id FROM accounts a WHERE a.id = ANY(p_account) FOR KEY SHARE) l;
     -- After the locks: these statements' snapshots see every run committed before them. (One statement per
     -- account, planned once per session: one statement for all, over the array, kept being planned again at
     -- every call, its plans for an array of known length always looking cheaper than the generic one.)
@@ -949,6 +956,106 @@ BEGIN
         END IF;
         RETURN NEXT;
     END LOOP;
+END $$;
+)sql"},
+        // PostgreSQL: an account's queue and its slots are two locks (transaction-scoped advisory locks), not one
+        // row lock. Enqueues add queued runs and take the queue lock (and the slots lock too when a run may start
+        // where it is submitted); claims only turn queued runs into running ones and take the slots lock. So an
+        // account's claims and its async enqueues no longer wait for each other's commits.
+        {16, "an account's queue and slots locked apart (PostgreSQL)", "",
+         R"sql(
+-- Takes the transaction-scoped advisory lock `kind` (1: an account's queue, 2: its slots) of each account, in one
+-- order for every caller (the keys' order), and returns nothing. (An id beyond 2^31 shares its key with another
+-- account: the two then only wait for each other more often.)
+CREATE FUNCTION weft_lock_accounts(p_accounts BIGINT[], p_kind INTEGER) RETURNS VOID
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_kind, s.k) FROM (
+        SELECT DISTINCT CAST(x % 2147483647 AS INTEGER) AS k FROM unnest(p_accounts) AS x ORDER BY 1) s;
+END $$;
+-- As migration 13's, but the candidates' accounts' slots locks stand for their row locks.
+CREATE OR REPLACE FUNCTION weft_claim_runs(p_owner TEXT, p_max INTEGER, p_now BIGINT, p_lease_until BIGINT,
+                                p_window INTEGER, p_scan INTEGER, p_lock_key BIGINT)
+RETURNS TABLE (c_id BIGINT, c_account_id BIGINT, c_automation_id BIGINT, c_guid TEXT, c_automation_guid TEXT,
+               c_status TEXT, c_context TEXT, c_flow TEXT, c_inputs TEXT, c_start_payload TEXT, c_output TEXT,
+               c_error TEXT, c_attempt BIGINT, c_call_depth BIGINT, c_idempotency_key TEXT,
+               c_schedule_starttime BIGINT, c_starttime BIGINT, c_stoptime BIGINT, c_created_at BIGINT,
+               c_updated_at BIGINT, c_response TEXT, c_definition TEXT, c_persisted_inputs TEXT,
+               c_automation_name TEXT, c_run_mode TEXT, c_account_guid TEXT, c_account_externalid TEXT,
+               c_account_name TEXT, c_partner_id BIGINT)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    started  BIGINT[];
+    ids      BIGINT[];
+    accts    BIGINT[];
+    concs    BIGINT[];
+    fresh    BIGINT[];
+    seen     BIGINT[] := '{}';
+    running  BIGINT[] := '{}';
+    chosen   BIGINT[] := '{}';
+    after_id BIGINT := 0;
+    scanned  INTEGER := 0;
+    win      INTEGER;
+    n        INTEGER;
+    i        INTEGER;
+    k        INTEGER;
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_lock_key);
+    WHILE COALESCE(array_length(chosen, 1), 0) < p_max AND scanned < p_scan LOOP
+        win := LEAST(p_scan - scanned, p_window);
+        SELECT array_agg(q.id ORDER BY q.id), array_agg(q.account_id ORDER BY q.id),
+               array_agg(q.concurrency ORDER BY q.id)
+            INTO ids, accts, concs
+            FROM (SELECT r.id, r.account_id, p.concurrency FROM runs r JOIN accounts a ON a.id = r.account_id
+                  JOIN partners p ON p.app_id = a.partner_id
+                  WHERE r.status = 'queued' AND r.id > after_id ORDER BY r.id LIMIT win) q;
+        n := COALESCE(array_length(ids, 1), 0);
+        EXIT WHEN n = 0;
+        SELECT array_agg(DISTINCT x ORDER BY x) INTO fresh FROM unnest(accts) AS x WHERE NOT (x = ANY(seen));
+        IF fresh IS NOT NULL THEN
+            PERFORM weft_lock_accounts(fresh, 2);
+            FOR i IN 1 .. array_length(fresh, 1) LOOP
+                seen := seen || fresh[i];
+                running := running ||
+                    ((SELECT COUNT(*) FROM runs WHERE account_id = fresh[i] AND status = 'running') +
+                     (SELECT COUNT(*) FROM runs WHERE account_id = fresh[i] AND status = 'must stop'));
+            END LOOP;
+        END IF;
+        FOR i IN 1 .. n LOOP
+            EXIT WHEN COALESCE(array_length(chosen, 1), 0) >= p_max;
+            k := array_position(seen, accts[i]);
+            IF running[k] < concs[i] THEN
+                running[k] := running[k] + 1;
+                chosen := chosen || ids[i];
+            END IF;
+        END LOOP;
+        scanned := scanned + n;
+        EXIT WHEN n < win;
+        after_id := ids[n];
+    END LOOP;
+    IF COALESCE(array_length(chosen, 1), 0) = 0 THEN
+        RETURN;
+    END IF;
+    -- A run another transaction holds (a stop request) is skipped, not waited for.
+    WITH u AS (
+        UPDATE runs SET status = 'running', starttime = p_now, lease_owner = p_owner,
+                        lease_expires_at = p_lease_until, updated_at = p_now
+            WHERE id IN (SELECT q.id FROM runs q WHERE q.id = ANY(chosen) AND q.status = 'queued'
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING id)
+    SELECT array_agg(u.id) INTO started FROM u;
+    IF started IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT r.id, r.account_id, r.automation_id, r.guid, b.guid, r.status, r.context, r.flow, r.inputs,
+               r.start_payload, r.output, r.error, r.attempt, r.call_depth, r.idempotency_key,
+               r.schedule_starttime, r.starttime, r.stoptime, r.created_at, r.updated_at, r.response, b.definition,
+               b.persisted_inputs, b.name, b.run_mode, a.guid, a.externalid, a.name, a.partner_id
+            FROM runs r JOIN automations b ON b.id = r.automation_id JOIN accounts a ON a.id = r.account_id
+            WHERE r.id = ANY(started) ORDER BY r.id;
 END $$;
 )sql"},
     };

@@ -232,8 +232,8 @@ Result<FireResult> SqlStore::FireSchedule(std::int64_t automation_id, Micros tic
         if (!overlap) return std::move(overlap).error();
         if (*overlap > 0) return FireResult{FireOutcome::kSkippedOverlap, std::nullopt};
         if (c.dialect() == sql::Dialect::kPostgres) {
-            // The queue cap is checked under the account's row lock, as in EnqueueRun.
-            Statement lock(c, "SELECT id FROM accounts WHERE id = ? FOR UPDATE");
+            // The queue cap is checked under the account's queue lock, as in EnqueueRun.
+            Statement lock(c, "SELECT weft_lock_accounts(CAST(ARRAY[?] AS BIGINT[]), 1)");
             lock.Bind(run->account_id);
             if (auto r = lock.Run(); !r) return std::move(r).error();
         }

@@ -183,9 +183,9 @@ Run Enqueued(const Run& run, std::int64_t id, std::string automation_guid, bool 
 // One run queued (or started here) in the write transaction of c.
 Result<Run> EnqueueIn(Connection& c, PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
                       const StartHere* start) {
-    // The automation must belong to this partner's account. On PostgreSQL the account row stays locked
-    // until commit: the queue-cap check and the insert of one account's runs happen one at a time across
-    // processes (SQLite serializes writes anyway).
+    // The automation must belong to this partner's account. On PostgreSQL the account's queue lock (and slots
+    // lock) is held until commit: the queue-cap check and the insert of one account's runs happen one at a time
+    // across processes (SQLite serializes writes anyway).
     // (SQLite counts the account's queued runs in the same statement, and its running ones when the run may
     // start here; PostgreSQL must count after the lock is granted.)
     const bool pg = c.dialect() == sql::Dialect::kPostgres;
@@ -203,7 +203,17 @@ Result<Run> EnqueueIn(Connection& c, PartnerId partner, const Run& run, int queu
     owner_sql +=
         " FROM automations b JOIN accounts a ON a.id = b.account_id WHERE b.id = ? AND a.id = ? AND "
         "a.partner_id = ?";
-    if (pg) owner_sql += " FOR UPDATE OF a";
+    if (pg) {
+        // The account's queue lock, and its slots lock when the run may start here (migration 16); the key-share
+        // row lock waits for an account being deleted, which is then not found.
+        for (int kind : {1, 2}) {
+            if (kind == 2 && !may_start) break;
+            Statement lock(c, "SELECT weft_lock_accounts(CAST(ARRAY[?] AS BIGINT[]), ?)");
+            lock.Bind(run.account_id).Bind(kind);
+            if (auto r = lock.Run(); !r) return std::move(r).error();
+        }
+        owner_sql += " FOR KEY SHARE OF a";
+    }
     Statement owner(c, owner_sql);
     owner.Bind(run.automation_id).Bind(run.account_id).Bind(partner);
     auto found = owner.Step();
