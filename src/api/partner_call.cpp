@@ -60,16 +60,18 @@ struct RouteShared {
 };
 
 http::Response Refused(const RateDecision& d, const std::string& request_id) {
-    http::Response resp =
-        http::ErrorResponse({ErrorCode::kRateLimited,
-                             "Rate limit exceeded: at most " + std::to_string(d.limit) +
-                                 " calls per minute. Retry after " + std::to_string(d.retry_after) + " seconds.",
-                             {},
-                             {}},
-                            request_id);
+    http::Response resp = http::ErrorResponse(RateLimited(d).error(), request_id);
     resp.SetHeader("retry-after", std::to_string(d.retry_after));
     SetRateHeaders(resp, d);
     return resp;
+}
+
+// The handler's answer (an Error mapped to its response) with the rate headers of the call's decision.
+void AnswerAdmitted(const http::Respond& respond, const RateDecision& d, const std::string& request_id,
+                    Result<http::Response> result) {
+    http::Response out = result ? std::move(*result) : http::ErrorResponse(result.error(), request_id);
+    SetRateHeaders(out, d);
+    respond(std::move(out));
 }
 
 // One call. With `defer` the lookups may come from memory, their check of freshness left to the rate decision,
@@ -121,9 +123,7 @@ void ServeCall(const std::shared_ptr<const RouteShared>& route, http::Request& r
                 route->rejections.Add();
                 return respond(Refused(d, request_id));
             }
-            http::Response out = result ? std::move(*result) : http::ErrorResponse(result.error(), request_id);
-            SetRateHeaders(out, d);
-            respond(std::move(out));
+            AnswerAdmitted(respond, d, request_id, std::move(result));
         });
         return;
     }
@@ -143,9 +143,7 @@ void ServeCall(const std::shared_ptr<const RouteShared>& route, http::Request& r
     }
     CallContext ctx{req, params, std::move(call->partner), std::move(call->account), call->lookup_token, nullptr};
     route->fn(ctx, [respond, d, request_id = req.request_id](Result<http::Response> result) {
-        http::Response out = result ? std::move(*result) : http::ErrorResponse(result.error(), request_id);
-        SetRateHeaders(out, d);
-        respond(std::move(out));
+        AnswerAdmitted(respond, d, request_id, std::move(result));
     });
 }
 

@@ -31,7 +31,7 @@ RateDecision InMemoryRateLimiter::Admit(const std::string& key, int limit, Micro
     d.remaining = 0;
     // The call is admitted once enough of the oldest admissions have left the window.
     const Micros frees_at = q[static_cast<size_t>(used - limit)] + kWindow;
-    d.retry_after = std::max<std::int64_t>(1, (frees_at - now + 999'999) / 1'000'000);
+    d.retry_after = RetryAfterSeconds(frees_at, now);
     return d;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -19,6 +20,12 @@ struct RateDecision {
     // decided (nor counted), and the call must be looked up again and decided by Admit.
     bool stale = false;
 };
+
+// RateDecision::retry_after of a call refused at `now` that would be admitted at `frees_at`: whole seconds,
+// rounded up, at least one.
+inline std::int64_t RetryAfterSeconds(Micros frees_at, Micros now) {
+    return std::max<std::int64_t>(1, (frees_at - now + 999'999) / 1'000'000);
+}
 
 // A run call's rate decision left to the statement that queues its run (PostgreSQL: Store::EnqueueRun), with
 // the check of the lookups it made from memory (RateLimiter::AdmitConfirming): one statement instead of two.

@@ -110,7 +110,7 @@ void PgRateLimiter::DecideGroup(const std::vector<Request*>& batch, std::optiona
                 d.limit = g.calls[i]->limit;
                 d.allowed = static_cast<std::int64_t>(i) < admitted;
                 d.remaining = d.allowed ? static_cast<int>(g.calls.front()->limit - used - 1 - i) : 0;
-                d.retry_after = d.allowed ? 0 : std::max<std::int64_t>(1, (retry_at - g.now + 999'999) / 1'000'000);
+                d.retry_after = d.allowed ? 0 : RetryAfterSeconds(retry_at, g.now);
             }
             ++rows;
         }

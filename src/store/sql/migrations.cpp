@@ -713,8 +713,10 @@ END $$;
 -- weft_enqueue_run would one after the other: a run whose automation is not its account's, or whose account is
 -- not its partner's, gets no automation guid; a run whose account has p_cap[i] runs queued is refused (no id,
 -- the count in queued); a run given an owner starts when nothing of its account is queued and fewer than
--- p_concurrency[i] of its runs hold a slot. The accounts are locked in id order (as claims lock them) before
--- their runs are counted, and stay locked until commit; the runs are inserted in the order given.
+-- p_concurrency[i] of its runs hold a slot. The accounts' queue locks (and slots locks) are taken before their
+-- runs are counted, and held until commit; the runs are inserted in the order given. The calls given a rate-limit
+-- window (p_rate_key[i]) are decided first, as weft_rate_admit_many would; a call whose lookups were made at
+-- another config epoch (e_stale), or that is refused, queues nothing.
 CREATE FUNCTION weft_enqueue_runs(p_partner BIGINT[], p_account BIGINT[], p_automation BIGINT[], p_guid TEXT[],
                                   p_context TEXT[], p_flow TEXT[], p_inputs TEXT[], p_start_payload TEXT[],
                                   p_call_depth BIGINT[], p_schedule_starttime BIGINT[], p_created_at BIGINT[],
@@ -779,10 +781,9 @@ BEGIN
     SELECT array_agg(CASE WHEN b.account_id = u.account THEN b.guid END ORDER BY u.i) INTO b_guids
         FROM unnest(p_automation, p_account) WITH ORDINALITY AS u(automation, account, i)
         LEFT JOIN automations b ON b.id = u.automation;
-    -- The accounts' queue locks (and slots locks, for runs that may start here): weft_lock_accounts, migration 16,
-    -- whose claims take the slots locks. (Taken after
-    -- the rate-limit rows, as every transaction that takes both does.) The key-share row lock waits for an
-    -- account being deleted, which is then not found.
+    -- The accounts' queue locks, and slots locks for runs that may start here (weft_lock_accounts, migration 16;
+    -- claims take the slots locks), after the rate-limit rows as every transaction that takes both. The key-share
+    -- row lock waits for an account being deleted, which is then not found.
     PERFORM weft_lock_accounts(p_account, 1);
     IF cardinality(array_remove(p_owner, NULL)) > 0 THEN
         PERFORM weft_lock_accounts(p_account, 2);

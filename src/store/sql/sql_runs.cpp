@@ -272,10 +272,6 @@ Result<Run> EnqueueIn(Connection& c, PartnerId partner, const Run& run, int queu
     return Enqueued(run, s.Int(0), std::move(automation_guid), started);
 }
 
-}  // namespace
-
-namespace {
-
 // A CallAdmission this store cannot decide with the run (SQLite, or a run with an idempotency key): answered
 // stale, so that the caller decides the call on its own and asks again. (Callers check AdmitsInEnqueue.)
 Error AdmissionNotDecidedHere(CallAdmission& admission) {
@@ -292,7 +288,7 @@ bool SqlStore::AdmitsInEnqueue() const { return db_->dialect() == sql::Dialect::
 Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_cap, Micros idempotent_since,
                                  const StartHere* start, CallAdmission* admission) {
     if (db_->dialect() == sql::Dialect::kPostgres && !run.idempotency_key) {
-        // The account row stays locked until commit (the queue cap is exact across processes), so one
+        // The account's queue lock is held until commit (the queue cap is exact across processes), so one
         // transaction per run would make an account's runs queue for each other's commits. Runs queued at the
         // same time share a transaction and its commit instead.
         EnqueueRequest request{partner, run, queue_cap, start, admission, std::nullopt, false};
@@ -322,13 +318,9 @@ void SqlStore::EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros
 }
 
 void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
-    // Account rows are locked in id order (a batch on another process cannot hold one this batch needs while
-    // waiting for one this batch holds); an account's runs keep their order.
-    std::stable_sort(batch.begin(), batch.end(), [](const EnqueueRequest* a, const EnqueueRequest* b) {
-        return a->run.account_id < b->run.account_id;
-    });
-    // One statement for the batch: weft_enqueue_runs (migration 14) decides each run in turn as if queued one after
-    // the other, and answers in the same order.
+    // One statement for the batch: weft_enqueue_runs (migration 14) decides each run in turn, in arrival order, as
+    // if queued one after the other, and answers in the same order. (It takes the accounts' locks in one order for
+    // every caller, whatever the batch's.)
     std::vector<std::int64_t> partners, accounts, automations, depths, created, updated, caps;
     std::vector<std::string> guids, contexts, flows, inputs;
     std::vector<std::optional<std::string>> payloads, owners;
@@ -359,8 +351,8 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
         rate_nows.push_back(a ? std::optional<std::int64_t>(a->now) : std::nullopt);
         rate_epochs.push_back(a ? std::optional<std::int64_t>(a->epoch) : std::nullopt);
     }
-    // One statement, its own transaction: no BEGIN and COMMIT round trips (the account rows stay locked until it
-    // commits, as before).
+    // One statement, its own transaction: no BEGIN and COMMIT round trips (the accounts' locks are held until it
+    // commits).
     auto committed = db_->WriteStatement([&](Connection& c) -> Status {
         Statement s(c,
                     "SELECT * FROM weft_enqueue_runs(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
@@ -406,7 +398,7 @@ void SqlStore::EnqueueBatch(std::vector<EnqueueRequest*>& batch) {
                 a->decision.allowed = s.Text(5) == "t";
                 if (!a->decision.allowed) {
                     const Micros retry_at = s.IsNull(7) ? a->now : s.Int(7);
-                    a->decision.retry_after = std::max<std::int64_t>(1, (retry_at - a->now + 999'999) / 1'000'000);
+                    a->decision.retry_after = RetryAfterSeconds(retry_at, a->now);
                     r->result = Error{ErrorCode::kRateLimited, "Rate limit exceeded.", {}, {}};
                     continue;
                 }
