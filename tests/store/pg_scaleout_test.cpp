@@ -216,6 +216,44 @@ TEST_F(PgScaleOutTest, AClaimCountsAnAccountsRunningRunsUnderItsSlotsLockAndAnEn
     PQfinish(holder);
 }
 
+TEST_F(PgScaleOutTest, AClaimReadsRunsByIndexEvenWhenItsPlansWereMadeOnAnEmptyTable) {
+    // weft_claim_runs keeps the plans of a connection's first claim (migrations 14 and 17). In a new database the
+    // tables are tiny then; a plan that scans all of runs would be kept as runs grow. auto_explain, loaded into
+    // this session, sends the plan of every statement the claim runs to this client.
+    const PartnerId partner = MakePartner(100, 5);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    PGconn* conn = PQconnectdb(backend_.Url().c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+    std::string plans;
+    PQsetNoticeProcessor(
+        conn, [](void* out, const char* message) { static_cast<std::string*>(out)->append(message); }, &plans);
+    auto exec = [&](const std::string& sql) {
+        PGresult* r = PQexec(conn, sql.c_str());
+        const auto status = PQresultStatus(r);
+        const int rows = status == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+        PQclear(r);
+        return rows;
+    };
+    ASSERT_EQ(exec("LOAD 'auto_explain'"), -1);
+    for (const char* set : {"SET auto_explain.log_min_duration = 0", "SET auto_explain.log_nested_statements = on",
+                            "SET client_min_messages = log"}) {
+        ASSERT_EQ(exec(set), -1) << set;
+    }
+    const std::string claim = "SELECT * FROM weft_claim_runs('w', 5, " + std::to_string(now_) + ", " +
+                              std::to_string(now_ + 30'000'000) + ", 64, 2000, 1)";
+    for (int round = 0; round < 2; ++round) {
+        // The first round's claim makes the plans; the second's, after more runs, reuses them.
+        for (int i = 0; i < (round == 0 ? 1 : 200); ++i) {
+            ASSERT_TRUE(Enqueue(*one_, partner, account, automation, 1000, now_ + i).ok());
+        }
+        plans.clear();
+        EXPECT_EQ(exec(claim), round == 0 ? 1 : 4) << PQerrorMessage(conn);  // concurrency 5
+        EXPECT_NE(plans.find("Index"), std::string::npos) << "no plans reached the client:\n" << plans;
+        EXPECT_EQ(plans.find("Seq Scan on runs"), std::string::npos) << plans;
+    }
+    PQfinish(conn);
+}
+
 TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {
     pg::PgRateLimiter a(one_->database()), b(two_->database());
     std::atomic<int> admitted{0};
