@@ -258,7 +258,7 @@ int Serve(const cli::Settings& s, bool api) {
     deps.oauth = &oauth_flow;
     jobs::RunWorkers workers(*store, *clock, server.runtime(), run_events, runs, definitions, engine, http_client.get(),
                              metrics, worker_options, &connector_runner);
-    runs.SetLocalStarter(&workers);  // sync callers' runs may start here at once
+    runs.SetLocalStarter(&workers);  // submitted runs may start here at once
     const std::uint16_t bound = server.Listen();
     spdlog::info("weft {} listening on {}:{} (database {})", api ? "server" : "worker", host, bound,
                  s.Str("database").empty() ? s.Str("data") + "/weft.db" : RedactedUrl(s.Str("database")));

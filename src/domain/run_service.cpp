@@ -65,14 +65,31 @@ void RunService::SubmitAsync(const Partner& partner, const Account& account, con
     if (!run) return done(std::move(run));
     const Micros since = run->created_at - kIdempotencyWindow;
     std::string guid = run->guid;
+    std::optional<StartHere> here;
+    if (local_) here = local_->Reserve();
+    if (here) here->concurrency = partner.limits.concurrency;
+    // What a worker needs of the run's owners, should it start here.
+    std::shared_ptr<const std::pair<Account, Automation>> owners;
+    if (here) owners = std::make_shared<const std::pair<Account, Automation>>(account, automation);
     store_.EnqueueRunAsync(
         partner.app_id, std::move(*run), partner.limits.queue_cap, since,
-        [this, guid = std::move(guid), done = std::move(done)](Result<Run> queued) {
-            // (An idempotent retry returns the earlier run, which woke the workers then.)
-            if (queued && queued->guid == guid) events_.Enqueued();
-            done(std::move(queued));
+        [this, guid = std::move(guid), owners = std::move(owners), done = std::move(done)](Result<Run> queued) {
+            const bool new_run = queued && queued->guid == guid;  // not an idempotent retry's earlier run
+            const bool started_here = owners && new_run && queued->status == kRunStatusRunning;
+            if (owners && !started_here) local_->Unreserve();
+            if (!started_here) {
+                if (new_run) events_.Enqueued();  // (an earlier run woke the workers when it was queued)
+                return done(std::move(queued));
+            }
+            // On the thread that committed: the run begins on a worker's.
+            Run accepted = *queued;
+            local_->BeginReservedLater(ClaimedRun{std::move(*queued), owners->second, owners->first});
+            // Answered as accepted: queued, not begun (the start was written with it, for this process).
+            accepted.status = kRunStatusQueued;
+            accepted.starttime.reset();
+            done(std::move(accepted));
         },
-        request.admission);
+        request.admission, here);
 }
 
 Result<Run> RunService::Stop(PartnerId partner, const Run& run) {

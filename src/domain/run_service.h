@@ -26,8 +26,8 @@ struct RunRequest {
     std::shared_ptr<CallAdmission> admission;
 };
 
-// Executes runs started at once in this process (RunWorkers implements it): a run whose caller waits for it,
-// submitted when its account has a free slot and nothing queued, skips the queue and the claim.
+// Executes runs started at once in this process (RunWorkers implements it): a run submitted when its account has
+// a free slot and nothing queued skips the queue and the claim.
 class LocalStarter {
   public:
     virtual ~LocalStarter() = default;
@@ -37,6 +37,8 @@ class LocalStarter {
     virtual void Unreserve() = 0;
     // Executes a run created running under a reservation's lease; it takes the reservation's place.
     virtual void BeginReserved(ClaimedRun run) = 0;
+    // BeginReserved on one of the workers' threads, not the caller's (a store's committing thread, say).
+    virtual void BeginReservedLater(ClaimedRun run) = 0;
 };
 
 // Runs over the API (API.md sections 7 "Running" and 9): submission into the durable queue, stop, retry,
@@ -54,7 +56,9 @@ class RunService {
     Result<Run> Submit(const Partner& partner, const Account& account, const Automation& automation,
                        const RunRequest& request, RunEvents::FinishedFn on_end = nullptr);
     // Submit for a caller that does not wait for the run, without holding the calling thread until the run is
-    // durable: done gets what Submit would return, possibly on another thread and before this returns.
+    // durable: done gets the run as it was accepted (queued), possibly on another thread and before this
+    // returns. A run that can start at once is written running in the same transaction, and this process's
+    // workers begin it (see LocalStarter).
     void SubmitAsync(const Partner& partner, const Account& account, const Automation& automation,
                      const RunRequest& request, std::function<void(Result<Run>)> done);
     void SetLocalStarter(LocalStarter* starter) { local_ = starter; }

@@ -227,13 +227,14 @@ class Store {
                                    const StartHere* start = nullptr, CallAdmission* admission = nullptr) = 0;
     // Whether EnqueueRun takes a CallAdmission for a run without an idempotency key (PostgreSQL).
     virtual bool AdmitsInEnqueue() const { return false; }
-    // EnqueueRun (queued, never started here) without holding the calling thread until the commit: done gets
-    // what EnqueueRun would return, on the thread that committed (possibly before this returns). done should be
-    // short: on SQLite it delays the next group commit.
+    // EnqueueRun without holding the calling thread until the commit: done gets what EnqueueRun would return, on
+    // the thread that committed (possibly before this returns). done should be short: on SQLite it delays the
+    // next group commit.
     virtual void EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
                                  std::function<void(Result<Run>)> done,
-                                 std::shared_ptr<CallAdmission> admission = nullptr) {
-        done(EnqueueRun(partner, run, queue_cap, idempotent_since, nullptr, admission.get()));
+                                 std::shared_ptr<CallAdmission> admission = nullptr,
+                                 std::optional<StartHere> start = std::nullopt) {
+        done(EnqueueRun(partner, run, queue_cap, idempotent_since, start ? &*start : nullptr, admission.get()));
     }
     virtual Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) = 0;
     virtual Result<Run> GetRunById(std::int64_t run_id) = 0;

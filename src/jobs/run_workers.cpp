@@ -113,6 +113,10 @@ void RunWorkers::BeginReserved(ClaimedRun run) {
     --reserved_;
 }
 
+void RunWorkers::BeginReservedLater(ClaimedRun run) {
+    runtime_.Post([this, run = std::move(run)]() mutable { BeginReserved(std::move(run)); });
+}
+
 void RunWorkers::SchedulePoll(std::chrono::microseconds delay) {
     if (!running_) return;
     if (poll_pending_.exchange(true)) {

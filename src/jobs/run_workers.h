@@ -50,6 +50,7 @@ class RunWorkers final : public LocalStarter {
     std::optional<StartHere> Reserve() override;
     void Unreserve() override;
     void BeginReserved(ClaimedRun run) override;
+    void BeginReservedLater(ClaimedRun run) override;
 
     void Start();
     // Stops claiming; runs in flight are abandoned to their leases (they are picked up again after a restart).

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -490,29 +491,38 @@ TEST_P(QueueTest, EveryRunAClaimStartsIsReturnedToItsClaimerOnceWhileRunsAreBein
     EXPECT_EQ(returned.size(), static_cast<std::size_t>(kRuns));
 }
 
-// A run whose caller waits for it may be created running under the caller's lease, skipping the queue and the
-// claim: only in a free slot of its account and with nothing queued before it.
+// A run may be created running under its submitter's lease, skipping the queue and the claim: only in a free slot
+// of its account and with nothing queued before it. The same rule whether its caller waits for the commit
+// (EnqueueRun, sync calls) or hears of it later (EnqueueRunAsync, async calls).
 TEST_P(QueueTest, ARunStartsAtOnceOnlyInAFreeSlotWithNothingQueuedBeforeIt) {
     const StartHere here{"api-1", now_ + 30'000'000, 2};
-    auto start = [&](std::int64_t account) {
+    enum class Via { kWait, kLater };
+    auto start = [&](std::int64_t account, Via via) -> Result<weft::Run> {
         weft::Run r;
         r.account_id = account;
         r.automation_id = account == account_ ? automation_ : other_automation_;
         r.guid = NewGuid(now_);
         r.inputs = R"({"n":1})";
         r.created_at = r.updated_at = now_;
-        return store_->EnqueueRun(partner_, r, 10, now_ - 1000, &here);
+        if (via == Via::kWait) return store_->EnqueueRun(partner_, r, 10, now_ - 1000, &here);
+        std::promise<Result<weft::Run>> done;
+        store_->EnqueueRunAsync(
+            partner_, r, 10, now_ - 1000, [&](Result<weft::Run> q) { done.set_value(std::move(q)); }, nullptr, here);
+        return done.get_future().get();
     };
-    auto first = start(account_);
+    auto first = start(account_, Via::kWait);
     ASSERT_TRUE(first.ok()) << first.error().detail;
     ExpectSameRun(*first, *store_->GetRunById(first->id));
     EXPECT_EQ(first->status, kRunStatusRunning);
     EXPECT_EQ(first->starttime, now_);
     EXPECT_EQ(first->attempt, 1);
-    EXPECT_EQ(start(account_)->status, kRunStatusRunning);
-    auto third = start(account_);  // both slots taken
+    auto second = start(account_, Via::kLater);
+    ASSERT_TRUE(second.ok()) << second.error().detail;
+    ExpectSameRun(*second, *store_->GetRunById(second->id));
+    EXPECT_EQ(second->status, kRunStatusRunning);
+    auto third = start(account_, Via::kLater);  // both slots taken
     EXPECT_EQ(third->status, kRunStatusQueued);
-    EXPECT_EQ(start(other_account_)->status, kRunStatusRunning) << "another account has its own slots";
+    EXPECT_EQ(start(other_account_, Via::kLater)->status, kRunStatusRunning) << "another account has its own slots";
     // The started runs are leased to the caller: nothing to claim but the queued one, and their lease is reaped
     // like a claimed run's.
     ASSERT_TRUE(store_
@@ -526,8 +536,10 @@ TEST_P(QueueTest, ARunStartsAtOnceOnlyInAFreeSlotWithNothingQueuedBeforeIt) {
                                             std::nullopt,
                                             std::nullopt})
                     .ok());
-    auto fourth = start(account_);  // a slot is free, but the third run was queued first
-    EXPECT_EQ(fourth->status, kRunStatusQueued);
+    for (Via via : {Via::kWait, Via::kLater}) {
+        // A slot is free, but the third run was queued first.
+        EXPECT_EQ(start(account_, via)->status, kRunStatusQueued);
+    }
     auto claimed = store_->ClaimRuns("w", 10, now_ + 2, now_ + 10);
     ASSERT_EQ(claimed->size(), 1u);
     EXPECT_EQ((*claimed)[0].run.id, third->id);

@@ -300,19 +300,20 @@ Result<Run> SqlStore::EnqueueRun(PartnerId partner, const Run& run, int queue_ca
 }
 
 void SqlStore::EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
-                               std::function<void(Result<Run>)> done, std::shared_ptr<CallAdmission> admission) {
+                               std::function<void(Result<Run>)> done, std::shared_ptr<CallAdmission> admission,
+                               std::optional<StartHere> start) {
     if (db_->dialect() == sql::Dialect::kPostgres) {
         // (Its enqueues are combined into batches that their callers wait for: see EnqueueRun.)
         return Store::EnqueueRunAsync(partner, std::move(run), queue_cap, idempotent_since, std::move(done),
-                                      std::move(admission));
+                                      std::move(admission), std::move(start));
     }
     if (admission) return done(AdmissionNotDecidedHere(*admission));
     // The run joins the next group commit without holding this thread (SQLite: one process writes, so the
     // cap is exact whichever batch the run lands in).
     auto owned = std::make_shared<const Run>(std::move(run));
     db_->WriteAsync<Result<Run>>(
-        [partner, owned, queue_cap, idempotent_since](Connection& c) {
-            return EnqueueIn(c, partner, *owned, queue_cap, idempotent_since, nullptr);
+        [partner, owned, queue_cap, idempotent_since, start = std::move(start)](Connection& c) {
+            return EnqueueIn(c, partner, *owned, queue_cap, idempotent_since, start ? &*start : nullptr);
         },
         std::move(done));
 }

@@ -80,8 +80,8 @@ class SqlStore : public Store {
                            const StartHere* start = nullptr, CallAdmission* admission = nullptr) override;
     bool AdmitsInEnqueue() const override;
     void EnqueueRunAsync(PartnerId partner, Run run, int queue_cap, Micros idempotent_since,
-                         std::function<void(Result<Run>)> done,
-                         std::shared_ptr<CallAdmission> admission = nullptr) override;
+                         std::function<void(Result<Run>)> done, std::shared_ptr<CallAdmission> admission = nullptr,
+                         std::optional<StartHere> start = std::nullopt) override;
     Result<Run> FindRun(PartnerId partner, std::int64_t automation_id, std::string_view guid) override;
     Result<Run> GetRunById(std::int64_t run_id) override;
     Result<Page<Run>> ListRuns(PartnerId partner, std::int64_t automation_id, const RunFilter& filter,
