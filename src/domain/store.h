@@ -260,9 +260,12 @@ class Store {
     // automation (with its runs) in the same transaction, and the returned run is its last state.
     virtual Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) = 0;
     // FinishRun without holding the calling thread until the commit: done gets what FinishRun would return, on
-    // the thread that committed (possibly before this returns). outcome.claimed must outlive the call of done.
-    virtual void FinishRunAsync(std::int64_t run_id, RunOutcome outcome, std::function<void(Result<Run>)> done) {
-        done(FinishRun(run_id, outcome));
+    // the thread that committed (possibly before this returns), and `none_queued`: whether the store saw no run
+    // queued at all as it wrote the end (false when it did not look), so that none could take the slot the run
+    // freed. outcome.claimed must outlive the call of done.
+    using RunEndedFn = std::function<void(Result<Run> run, bool none_queued)>;
+    virtual void FinishRunAsync(std::int64_t run_id, RunOutcome outcome, RunEndedFn done) {
+        done(FinishRun(run_id, outcome), false);
     }
     // queued -> stopped at once; running -> must stop. Returns the run as it now is.
     virtual Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) = 0;

@@ -79,7 +79,10 @@ RunWorkers::~RunWorkers() { Stop(); }
 
 void RunWorkers::Start() {
     running_ = true;
-    events_.SetWakeHandler([this] { SchedulePoll(std::chrono::microseconds(0)); });
+    events_.SetWakeHandler([this] {
+        ++wakes_;
+        SchedulePoll(std::chrono::microseconds(0));
+    });
     events_.SetStopHandler([this](std::int64_t id) { OnStopRequested(id); });
     SchedulePoll(std::chrono::microseconds(0));
     lease_timer_ = runtime_.After(std::chrono::microseconds(options_.lease / 3), [this] { RenewLeases(); });
@@ -334,10 +337,13 @@ void RunWorkers::Complete(const std::shared_ptr<Active>& a, std::vector<std::str
     // A first attempt's earlier entries are the ones this worker wrote.
     if (a->claimed.run.attempt == 1 && a->logged >= 0) o.last_seq = a->logged;
     // The end joins the store's next group commit without holding this thread; `a` keeps the claimed run alive.
-    store_.FinishRunAsync(a->claimed.run.id, std::move(o), [this, a](Result<Run> done) { Ended(a, done); });
+    const std::uint64_t wakes = wakes_.load();
+    store_.FinishRunAsync(a->claimed.run.id, std::move(o), [this, a, wakes](Result<Run> done, bool none_queued) {
+        Ended(a, done, none_queued && wakes_.load() == wakes);
+    });
 }
 
-void RunWorkers::Ended(const std::shared_ptr<Active>& a, const Result<Run>& done) {
+void RunWorkers::Ended(const std::shared_ptr<Active>& a, const Result<Run>& done, bool nothing_to_start) {
     {
         std::lock_guard lock(mu_);
         active_.erase(a->claimed.run.id);
@@ -353,7 +359,10 @@ void RunWorkers::Ended(const std::shared_ptr<Active>& a, const Result<Run>& done
     } else {
         events_.Finished(*done);
     }
-    SchedulePoll(std::chrono::microseconds(0));  // a slot is free: the account's next run may start
+    // A slot is free: the account's next run may start. Unless the end saw nothing queued: a run queued through
+    // this process since then woke the workers itself (and the count of such runs tells), one queued through
+    // another process is that process's to start, or found by the next poll.
+    if (!nothing_to_start) SchedulePoll(std::chrono::microseconds(0));
 }
 
 void RunWorkers::OnStopRequested(std::int64_t run_id) {

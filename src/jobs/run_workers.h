@@ -67,7 +67,8 @@ class RunWorkers final : public LocalStarter {
     void Resume(const std::shared_ptr<Active>& a, engine::EffectResult result);
     void Complete(const std::shared_ptr<Active>& a, std::vector<std::string> logs);
     // After the end of the run is written (or failed to be).
-    void Ended(const std::shared_ptr<Active>& a, const Result<Run>& done);
+    // nothing_to_start: the end saw no run queued, and none was queued through this process since.
+    void Ended(const std::shared_ptr<Active>& a, const Result<Run>& done, bool nothing_to_start);
     void FailBeforeStart(const ClaimedRun& claimed, const std::string& message);
     void RenewLeases();
     void Reap();
@@ -90,7 +91,8 @@ class RunWorkers final : public LocalStarter {
     std::atomic<bool> poll_pending_{false};
     std::atomic<bool> poll_again_{false};
     std::atomic<int> active_count_{0};
-    std::atomic<int> reserved_{0};  // slots promised to runs being submitted here
+    std::atomic<int> reserved_{0};         // slots promised to runs being submitted here
+    std::atomic<std::uint64_t> wakes_{0};  // runs queued through this process, counted
     std::mutex mu_;
     std::map<std::int64_t, std::shared_ptr<Active>> active_;
     std::shared_ptr<AsyncRuntime::Timer> poll_timer_, lease_timer_, reap_timer_;

@@ -391,6 +391,30 @@ TEST_P(QueueTest, TheEndOfAClaimedRunIsWhatIsStoredAndFollowsEveryEarlierEntry) 
     EXPECT_EQ(store_->ExportRun(claimed.guid)->logs, logs);
 }
 
+TEST_P(QueueTest, AnEndWrittenWithoutWaitingSaysWhetherItSawAnyRunQueued) {
+    // Workers look for queued runs after an end unless it saw none. PostgreSQL's end statement looks; SQLite's
+    // end does not (false: "did not look"), its look being a read in the same process.
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(Enqueue(account_, automation_).ok());
+    auto claimed = store_->ClaimRuns("w", 10, now_, now_ + 30'000'000);
+    ASSERT_EQ(claimed->size(), 2u) << "concurrency 2: the third stays queued";
+    auto end = [&](const weft::Run& run) {
+        RunOutcome o{kRunStatusFinished, "{}", std::nullopt, std::nullopt, now_ + 1, {}, &run,
+                     std::nullopt,       "w",  false};
+        std::promise<std::pair<bool, bool>> heard;  // ended, none queued
+        store_->FinishRunAsync(run.id, std::move(o), [&](Result<weft::Run> r, bool none_queued) {
+            heard.set_value({r.ok(), none_queued});
+        });
+        return heard.get_future().get();
+    };
+    EXPECT_EQ(end((*claimed)[0].run), std::make_pair(true, false)) << "the third run was queued";
+    auto third = store_->ClaimRuns("w", 10, now_ + 2, now_ + 30'000'000);
+    ASSERT_EQ(third->size(), 1u);
+    const bool looks = GetParam() == testing::Backend::kPostgres;
+    EXPECT_EQ(end((*claimed)[1].run), std::make_pair(true, looks)) << "nothing queued any more";
+    ASSERT_TRUE(Enqueue(other_account_, other_automation_).ok());
+    EXPECT_EQ(end((*third)[0].run), std::make_pair(true, false)) << "another account's run is queued";
+}
+
 TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
     // Many runs ended at once from several threads, each without waiting for its commit: every callback hears
     // of its own run, as stored, and every entry is there in order. One end comes from a worker that does not
@@ -423,7 +447,7 @@ TEST_P(QueueTest, EndsWrittenWithoutWaitingAreAllStoredWithTheirEntries) {
                              i % 2 == 0 ? std::optional<std::int64_t>(1) : std::optional<std::int64_t>(0),
                              std::string(i == kIntruder ? "intruder" : "w"),
                              true};
-                store_->FinishRunAsync(run.id, std::move(o), [&, i, id = run.id](Result<weft::Run> r) {
+                store_->FinishRunAsync(run.id, std::move(o), [&, i, id = run.id](Result<weft::Run> r, bool) {
                     std::lock_guard lock(mu);
                     if (i == kIntruder) {
                         EXPECT_FALSE(r.ok());

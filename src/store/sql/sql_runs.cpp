@@ -696,10 +696,15 @@ constexpr const char* kEndClaimedRunsPg =
     "logged AS (INSERT INTO run_logs (run_id, seq, entry) SELECT e.id, COALESCE(e.last_seq, (SELECT "
     "COALESCE(MAX(l.seq), 0) FROM run_logs l WHERE l.run_id = e.id)) + x.k, x.entry FROM unnest(CAST(?10 AS "
     "BIGINT[]), CAST(?11 AS BIGINT[]), CAST(?12 AS TEXT[])) AS x(run_id, k, entry) JOIN ended e ON e.id = x.run_id) "
-    "SELECT id FROM ended";
+    "SELECT id, NOT EXISTS (SELECT 1 FROM runs q WHERE q.status = 'queued') FROM ended";
 
-Result<std::set<std::int64_t>> EndClaimedRunsPg(Connection& c,
-                                                const std::vector<std::pair<std::int64_t, const RunOutcome*>>& ends) {
+// The runs EndClaimedRunsPg ended, and whether it saw no run queued (in its snapshot, taken as it began).
+struct EndedPg {
+    std::set<std::int64_t> ids;
+    bool none_queued = false;
+};
+
+Result<EndedPg> EndClaimedRunsPg(Connection& c, const std::vector<std::pair<std::int64_t, const RunOutcome*>>& ends) {
     std::vector<std::int64_t> ids, stoptimes, entry_runs, entry_numbers;
     std::vector<std::string> statuses, announce, entries;
     std::vector<std::optional<std::string>> outputs, errors, responses, owners;
@@ -734,12 +739,13 @@ Result<std::set<std::int64_t>> EndClaimedRunsPg(Connection& c,
         .Bind(sql::IntArrayLiteral(entry_runs))
         .Bind(sql::IntArrayLiteral(entry_numbers))
         .Bind(sql::TextArrayLiteral(entries));
-    std::set<std::int64_t> got;
+    EndedPg got;
     for (;;) {
         auto row = s.Step();
         if (!row) return std::move(row).error();
         if (!*row) return got;
-        got.insert(s.Int(0));
+        got.ids.insert(s.Int(0));
+        got.none_queued = s.Text(1) == "t";
     }
 }
 
@@ -763,17 +769,17 @@ void SqlStore::EndBatch(std::vector<PendingEnd>& batch) {
     auto ended = db_->WriteAutocommit([&](Connection& c) { return EndClaimedRunsPg(c, ends); });
     for (PendingEnd& e : batch) {
         if (!ended) {
-            e.done(FinishRun(e.run_id, e.outcome));  // the statement wrote nothing: each end on its own
-        } else if (ended->contains(e.run_id)) {
-            e.done(EndedFromClaim(e.outcome));
+            e.done(FinishRun(e.run_id, e.outcome), false);  // the statement wrote nothing: each end on its own
+        } else if (ended->ids.contains(e.run_id)) {
+            e.done(EndedFromClaim(e.outcome), ended->none_queued);
         } else {
-            e.done(EndInTransaction(e.run_id, e.outcome));  // no longer this worker's to end: says why
+            e.done(EndInTransaction(e.run_id, e.outcome), false);  // no longer this worker's to end: says why
         }
     }
 }
 
-void SqlStore::FinishRunAsync(std::int64_t run_id, RunOutcome o, std::function<void(Result<Run>)> done) {
-    if (!EndsPlainly(o)) return done(FinishRun(run_id, o));
+void SqlStore::FinishRunAsync(std::int64_t run_id, RunOutcome o, RunEndedFn done) {
+    if (!EndsPlainly(o)) return done(FinishRun(run_id, o), false);
     if (db_->dialect() == sql::Dialect::kPostgres) {
         // Ends that arrive while a batch is being written go into the next one, without holding their threads.
         // (The outcome's claimed run lives as long as `done`.)
@@ -784,7 +790,7 @@ void SqlStore::FinishRunAsync(std::int64_t run_id, RunOutcome o, std::function<v
     // The end joins the next group commit without holding this thread; the outcome lives until it is written.
     auto outcome = std::make_shared<RunOutcome>(std::move(o));
     db_->WriteAsync<Result<Run>>([run_id, outcome](Connection& c) { return EndClaimedRun(c, run_id, *outcome); },
-                                 std::move(done));
+                                 [done = std::move(done)](Result<Run> r) { done(std::move(r), false); });
 }
 
 Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
@@ -795,7 +801,7 @@ Result<Run> SqlStore::FinishRun(std::int64_t run_id, const RunOutcome& o) {
         // transaction below, which says why.
         auto ended = db_->WriteAutocommit([&](Connection& c) { return EndClaimedRunsPg(c, {{run_id, &o}}); });
         if (!ended) return std::move(ended).error();
-        if (ended->contains(run_id)) return EndedFromClaim(o);
+        if (ended->ids.contains(run_id)) return EndedFromClaim(o);
     } else if (pg && !o.claimed) {
         // One statement in one round trip: the end, the log entries and the wake-up of sync callers waiting on
         // other processes (delivered at commit). Setup and Delete flows, and a run no longer running, take the

@@ -95,7 +95,7 @@ class SqlStore : public Store {
     Status AppendRunLogs(std::int64_t run_id, const std::vector<std::string>& entries) override;
     Result<Page<std::string>> ListRunLogs(PartnerId partner, std::int64_t run_id, const PageRequest& page) override;
     Result<Run> FinishRun(std::int64_t run_id, const RunOutcome& outcome) override;
-    void FinishRunAsync(std::int64_t run_id, RunOutcome outcome, std::function<void(Result<Run>)> done) override;
+    void FinishRunAsync(std::int64_t run_id, RunOutcome outcome, RunEndedFn done) override;
     Result<Run> RequestRunStop(PartnerId partner, std::int64_t run_id, Micros now) override;
     Result<bool> StopRequested(std::int64_t run_id) override;
     Result<RunExport> ExportRun(std::string_view guid) override;
@@ -178,7 +178,7 @@ class SqlStore : public Store {
     struct PendingEnd {
         std::int64_t run_id;
         RunOutcome outcome;
-        std::function<void(Result<Run>)> done;
+        RunEndedFn done;
     };
     sql::Batcher<PendingEnd> ends_;
     void EndBatch(std::vector<PendingEnd>& batch);
