@@ -254,6 +254,46 @@ TEST_F(PgScaleOutTest, AClaimReadsRunsByIndexEvenWhenItsPlansWereMadeOnAnEmptyTa
     PQfinish(conn);
 }
 
+TEST_F(PgScaleOutTest, ARateDecisionReadsItsWindowsAdmissionsByIndex) {
+    // Admission times always lie beyond what the statistics of rate_admissions have seen, so the planner takes
+    // "expired" for every admission of a key; a plan that scans them all would be made at every decision.
+    PGconn* conn = PQconnectdb(backend_.Url().c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+    std::string plans;
+    PQsetNoticeProcessor(
+        conn, [](void* out, const char* message) { static_cast<std::string*>(out)->append(message); }, &plans);
+    auto exec = [&](const std::string& sql) {
+        PGresult* r = PQexec(conn, sql.c_str());
+        const auto status = PQresultStatus(r);
+        PQclear(r);
+        return status;
+    };
+    constexpr Micros kWindow = 60'000'000;
+    const std::string decide =
+        "SELECT * FROM weft_rate_admit_many(ARRAY['k'], ARRAY[100000]::BIGINT[], "
+        "ARRAY[1]::BIGINT[], ARRAY[" +
+        std::to_string(now_ + kWindow / 2) + "]::BIGINT[], " + std::to_string(kWindow) + ", NULL)";
+    ASSERT_EQ(exec("SELECT * FROM weft_rate_admit_many(ARRAY['k'], ARRAY[100000]::BIGINT[], ARRAY[3000]::BIGINT[], "
+                   "ARRAY[" +
+                   std::to_string(now_) + "]::BIGINT[], " + std::to_string(kWindow) + ", NULL)"),
+              PGRES_TUPLES_OK);
+    // 3 000 admissions of the key, spread over the minute before its last, as statistics have them: half of them
+    // expired at the decision.
+    ASSERT_EQ(exec("INSERT INTO rate_admissions (window_key, admitted_at, calls) SELECT 'k', " +
+                   std::to_string(now_ - kWindow) + " + g * 20000, 1 FROM generate_series(1, 2999) AS g"),
+              PGRES_COMMAND_OK);
+    ASSERT_EQ(exec("ANALYZE rate_admissions"), PGRES_COMMAND_OK);
+    ASSERT_EQ(exec("LOAD 'auto_explain'"), PGRES_COMMAND_OK);
+    for (const char* set : {"SET auto_explain.log_min_duration = 0", "SET auto_explain.log_nested_statements = on",
+                            "SET client_min_messages = log"}) {
+        ASSERT_EQ(exec(set), PGRES_COMMAND_OK) << set;
+    }
+    ASSERT_EQ(exec(decide), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+    EXPECT_NE(plans.find("rate_admissions"), std::string::npos) << "no plans reached the client:\n" << plans;
+    EXPECT_EQ(plans.find("Seq Scan on rate_admissions"), std::string::npos) << plans;
+    PQfinish(conn);
+}
+
 TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {
     pg::PgRateLimiter a(one_->database()), b(two_->database());
     std::atomic<int> admitted{0};
