@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "core/ids.h"
 #include "store/postgres/pg_coordination.h"
@@ -216,29 +217,49 @@ TEST_F(PgScaleOutTest, AClaimCountsAnAccountsRunningRunsUnderItsSlotsLockAndAnEn
     PQfinish(holder);
 }
 
+// A connection of a test's own whose statements' plans, those inside functions included, are collected:
+// auto_explain, loaded into its session, logs every plan, and client_min_messages = log sends the log here.
+class PlansSession {
+  public:
+    explicit PlansSession(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+        PQsetNoticeProcessor(
+            conn_, [](void* out, const char* message) { static_cast<std::string*>(out)->append(message); }, &plans_);
+    }
+    ~PlansSession() { PQfinish(conn_); }
+    PlansSession(const PlansSession&) = delete;
+    PlansSession& operator=(const PlansSession&) = delete;
+
+    // Starts collecting; false when the connection or auto_explain failed.
+    bool Explain() {
+        if (PQstatus(conn_) != CONNECTION_OK) return false;
+        for (const char* sql : {"LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+                                "SET auto_explain.log_nested_statements = on", "SET client_min_messages = log"}) {
+            if (Exec(sql).first != PGRES_COMMAND_OK) return false;
+        }
+        return true;
+    }
+    // The statement's status and the rows it returned.
+    std::pair<ExecStatusType, int> Exec(const std::string& sql) {
+        PGresult* r = PQexec(conn_, sql.c_str());
+        std::pair<ExecStatusType, int> out{PQresultStatus(r), PQntuples(r)};
+        PQclear(r);
+        return out;
+    }
+    std::string TakePlans() { return std::exchange(plans_, {}); }
+    std::string Error() const { return PQerrorMessage(conn_); }
+
+  private:
+    PGconn* conn_;
+    std::string plans_;
+};
+
 TEST_F(PgScaleOutTest, AClaimReadsRunsByIndexEvenWhenItsPlansWereMadeOnAnEmptyTable) {
     // weft_claim_runs keeps the plans of a connection's first claim (migrations 14 and 17). In a new database the
-    // tables are tiny then; a plan that scans all of runs would be kept as runs grow. auto_explain, loaded into
-    // this session, sends the plan of every statement the claim runs to this client.
+    // tables are tiny then; a plan that scans all of runs would be kept as runs grow.
     const PartnerId partner = MakePartner(100, 5);
     const auto [account, automation] = MakeAccountAndAutomation(partner);
-    PGconn* conn = PQconnectdb(backend_.Url().c_str());
-    ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
-    std::string plans;
-    PQsetNoticeProcessor(
-        conn, [](void* out, const char* message) { static_cast<std::string*>(out)->append(message); }, &plans);
-    auto exec = [&](const std::string& sql) {
-        PGresult* r = PQexec(conn, sql.c_str());
-        const auto status = PQresultStatus(r);
-        const int rows = status == PGRES_TUPLES_OK ? PQntuples(r) : -1;
-        PQclear(r);
-        return rows;
-    };
-    ASSERT_EQ(exec("LOAD 'auto_explain'"), -1);
-    for (const char* set : {"SET auto_explain.log_min_duration = 0", "SET auto_explain.log_nested_statements = on",
-                            "SET client_min_messages = log"}) {
-        ASSERT_EQ(exec(set), -1) << set;
-    }
+    PlansSession session(backend_.Url());
+    ASSERT_TRUE(session.Explain()) << session.Error();
     const std::string claim = "SELECT * FROM weft_claim_runs('w', 5, " + std::to_string(now_) + ", " +
                               std::to_string(now_ + 30'000'000) + ", 64, 2000, 1)";
     for (int round = 0; round < 2; ++round) {
@@ -246,52 +267,39 @@ TEST_F(PgScaleOutTest, AClaimReadsRunsByIndexEvenWhenItsPlansWereMadeOnAnEmptyTa
         for (int i = 0; i < (round == 0 ? 1 : 200); ++i) {
             ASSERT_TRUE(Enqueue(*one_, partner, account, automation, 1000, now_ + i).ok());
         }
-        plans.clear();
-        EXPECT_EQ(exec(claim), round == 0 ? 1 : 4) << PQerrorMessage(conn);  // concurrency 5
+        const auto [status, rows] = session.Exec(claim);
+        ASSERT_EQ(status, PGRES_TUPLES_OK) << session.Error();
+        EXPECT_EQ(rows, round == 0 ? 1 : 4);  // concurrency 5
+        const std::string plans = session.TakePlans();
         EXPECT_NE(plans.find("Index"), std::string::npos) << "no plans reached the client:\n" << plans;
         EXPECT_EQ(plans.find("Seq Scan on runs"), std::string::npos) << plans;
     }
-    PQfinish(conn);
 }
 
 TEST_F(PgScaleOutTest, ARateDecisionReadsItsWindowsAdmissionsByIndex) {
     // Admission times always lie beyond what the statistics of rate_admissions have seen, so the planner takes
     // "expired" for every admission of a key; a plan that scans them all would be made at every decision.
-    PGconn* conn = PQconnectdb(backend_.Url().c_str());
-    ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
-    std::string plans;
-    PQsetNoticeProcessor(
-        conn, [](void* out, const char* message) { static_cast<std::string*>(out)->append(message); }, &plans);
-    auto exec = [&](const std::string& sql) {
-        PGresult* r = PQexec(conn, sql.c_str());
-        const auto status = PQresultStatus(r);
-        PQclear(r);
-        return status;
-    };
     constexpr Micros kWindow = 60'000'000;
-    const std::string decide =
-        "SELECT * FROM weft_rate_admit_many(ARRAY['k'], ARRAY[100000]::BIGINT[], "
-        "ARRAY[1]::BIGINT[], ARRAY[" +
-        std::to_string(now_ + kWindow / 2) + "]::BIGINT[], " + std::to_string(kWindow) + ", NULL)";
-    ASSERT_EQ(exec("SELECT * FROM weft_rate_admit_many(ARRAY['k'], ARRAY[100000]::BIGINT[], ARRAY[3000]::BIGINT[], "
-                   "ARRAY[" +
-                   std::to_string(now_) + "]::BIGINT[], " + std::to_string(kWindow) + ", NULL)"),
-              PGRES_TUPLES_OK);
+    auto decide = [&](Micros at, int calls) {
+        return "SELECT * FROM weft_rate_admit_many(ARRAY['k'], ARRAY[100000]::BIGINT[], ARRAY[" +
+               std::to_string(calls) + "]::BIGINT[], ARRAY[" + std::to_string(at) + "]::BIGINT[], " +
+               std::to_string(kWindow) + ", NULL)";
+    };
+    PlansSession session(backend_.Url());
+    ASSERT_EQ(session.Exec(decide(now_, 3000)).first, PGRES_TUPLES_OK) << session.Error();
     // 3 000 admissions of the key, spread over the minute before its last, as statistics have them: half of them
     // expired at the decision.
-    ASSERT_EQ(exec("INSERT INTO rate_admissions (window_key, admitted_at, calls) SELECT 'k', " +
-                   std::to_string(now_ - kWindow) + " + g * 20000, 1 FROM generate_series(1, 2999) AS g"),
+    ASSERT_EQ(session
+                  .Exec("INSERT INTO rate_admissions (window_key, admitted_at, calls) SELECT 'k', " +
+                        std::to_string(now_ - kWindow) + " + g * 20000, 1 FROM generate_series(1, 2999) AS g")
+                  .first,
               PGRES_COMMAND_OK);
-    ASSERT_EQ(exec("ANALYZE rate_admissions"), PGRES_COMMAND_OK);
-    ASSERT_EQ(exec("LOAD 'auto_explain'"), PGRES_COMMAND_OK);
-    for (const char* set : {"SET auto_explain.log_min_duration = 0", "SET auto_explain.log_nested_statements = on",
-                            "SET client_min_messages = log"}) {
-        ASSERT_EQ(exec(set), PGRES_COMMAND_OK) << set;
-    }
-    ASSERT_EQ(exec(decide), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+    ASSERT_EQ(session.Exec("ANALYZE rate_admissions").first, PGRES_COMMAND_OK);
+    ASSERT_TRUE(session.Explain()) << session.Error();
+    ASSERT_EQ(session.Exec(decide(now_ + kWindow / 2, 1)).first, PGRES_TUPLES_OK) << session.Error();
+    const std::string plans = session.TakePlans();
     EXPECT_NE(plans.find("rate_admissions"), std::string::npos) << "no plans reached the client:\n" << plans;
     EXPECT_EQ(plans.find("Seq Scan on rate_admissions"), std::string::npos) << plans;
-    PQfinish(conn);
 }
 
 TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {
