@@ -41,17 +41,19 @@ Result<Run> RunService::Submit(const Partner& partner, const Account& account, c
     const Run& run = *created;
     const Micros now = run.created_at;
     std::optional<StartHere> here;
-    if (on_end && local_) here = local_->Reserve();
+    // (The starter that reserved is the one told: local_ may be cleared meanwhile, at shutdown.)
+    LocalStarter* const local = on_end ? local_.load() : nullptr;
+    if (local) here = local->Reserve();
     if (here) here->concurrency = partner.limits.concurrency;
     auto queued = store_.EnqueueRun(partner.app_id, run, partner.limits.queue_cap, now - kIdempotencyWindow,
                                     here ? &*here : nullptr, request.admission.get());
     const bool started_here = here && queued && queued->guid == run.guid && queued->status == kRunStatusRunning;
-    if (here && !started_here) local_->Unreserve();
+    if (here && !started_here) local->Unreserve();
     if (!queued) return queued;
     if (started_here) {
         // Heard of before it can end: it has not begun yet.
         events_.OnFinished(queued->id, std::move(on_end));
-        local_->BeginReserved(ClaimedRun{*queued, automation, account});
+        local->BeginReserved(ClaimedRun{*queued, automation, account});
         return queued;
     }
     if (queued->guid == run.guid) events_.Enqueued();
@@ -66,24 +68,25 @@ void RunService::SubmitAsync(const Partner& partner, const Account& account, con
     const Micros since = run->created_at - kIdempotencyWindow;
     std::string guid = run->guid;
     std::optional<StartHere> here;
-    if (local_) here = local_->Reserve();
+    LocalStarter* const local = local_.load();
+    if (local) here = local->Reserve();
     if (here) here->concurrency = partner.limits.concurrency;
     // What a worker needs of the run's owners, should it start here.
     std::shared_ptr<const std::pair<Account, Automation>> owners;
     if (here) owners = std::make_shared<const std::pair<Account, Automation>>(account, automation);
     store_.EnqueueRunAsync(
         partner.app_id, std::move(*run), partner.limits.queue_cap, since,
-        [this, guid = std::move(guid), owners = std::move(owners), done = std::move(done)](Result<Run> queued) {
+        [this, local, guid = std::move(guid), owners = std::move(owners), done = std::move(done)](Result<Run> queued) {
             const bool new_run = queued && queued->guid == guid;  // not an idempotent retry's earlier run
             const bool started_here = owners && new_run && queued->status == kRunStatusRunning;
-            if (owners && !started_here) local_->Unreserve();
+            if (owners && !started_here) local->Unreserve();
             if (!started_here) {
                 if (new_run) events_.Enqueued();  // (an earlier run woke the workers when it was queued)
                 return done(std::move(queued));
             }
             // On the thread that committed: the run begins on a worker's.
             Run accepted = *queued;
-            local_->BeginReservedLater(ClaimedRun{std::move(*queued), owners->second, owners->first});
+            local->BeginReservedLater(ClaimedRun{std::move(*queued), owners->second, owners->first});
             // Answered as accepted: queued, not begun (the start was written with it, for this process).
             accepted.status = kRunStatusQueued;
             accepted.starttime.reset();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,6 +62,7 @@ class RunService {
     // workers begin it (see LocalStarter).
     void SubmitAsync(const Partner& partner, const Account& account, const Automation& automation,
                      const RunRequest& request, std::function<void(Result<Run>)> done);
+    // The starter must outlive every submission that reserved a place in it (those in flight at shutdown too).
     void SetLocalStarter(LocalStarter* starter) { local_ = starter; }
     Result<Run> Stop(PartnerId partner, const Run& run);
     Result<Run> Retry(const Partner& partner, const Account& account, const Automation& automation, const Run& run);
@@ -101,7 +103,7 @@ class RunService {
     const Clock& clock_;
     const DefinitionChecker& checker_;
     RunEvents& events_;
-    LocalStarter* local_ = nullptr;
+    std::atomic<LocalStarter*> local_{nullptr};
 };
 
 }  // namespace weft
