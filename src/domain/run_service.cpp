@@ -8,6 +8,24 @@
 
 namespace weft {
 
+namespace {
+
+// A place in `local` (when there is one with room) for a run of `partner` that may start where it is submitted.
+std::optional<StartHere> ReserveIn(LocalStarter* local, const Partner& partner) {
+    if (!local) return std::nullopt;
+    auto here = local->Reserve();
+    if (here) here->concurrency = partner.limits.concurrency;
+    return here;
+}
+
+// Whether the enqueue of the run `guid` created it running (under a reservation), not queued, and not an
+// idempotent retry's earlier run.
+bool StartedHere(const Result<Run>& queued, const std::string& guid) {
+    return queued && queued->guid == guid && queued->status == kRunStatusRunning;
+}
+
+}  // namespace
+
 Result<Run> RunService::NewRun(const Account& account, const Automation& automation, const RunRequest& request) const {
     if (account.expired) {
         return Error{ErrorCode::kAccountExpired, "The account is expired: it cannot start runs.", {}, {}};
@@ -40,14 +58,12 @@ Result<Run> RunService::Submit(const Partner& partner, const Account& account, c
     if (!created) return created;
     const Run& run = *created;
     const Micros now = run.created_at;
-    std::optional<StartHere> here;
     // (The starter that reserved is the one told: local_ may be cleared meanwhile, at shutdown.)
     LocalStarter* const local = on_end ? local_.load() : nullptr;
-    if (local) here = local->Reserve();
-    if (here) here->concurrency = partner.limits.concurrency;
+    const std::optional<StartHere> here = ReserveIn(local, partner);
     auto queued = store_.EnqueueRun(partner.app_id, run, partner.limits.queue_cap, now - kIdempotencyWindow,
                                     here ? &*here : nullptr, request.admission.get());
-    const bool started_here = here && queued && queued->guid == run.guid && queued->status == kRunStatusRunning;
+    const bool started_here = here && StartedHere(queued, run.guid);
     if (here && !started_here) local->Unreserve();
     if (!queued) return queued;
     if (started_here) {
@@ -67,10 +83,8 @@ void RunService::SubmitAsync(const Partner& partner, const Account& account, con
     if (!run) return done(std::move(run));
     const Micros since = run->created_at - kIdempotencyWindow;
     std::string guid = run->guid;
-    std::optional<StartHere> here;
     LocalStarter* const local = local_.load();
-    if (local) here = local->Reserve();
-    if (here) here->concurrency = partner.limits.concurrency;
+    std::optional<StartHere> here = ReserveIn(local, partner);
     // What a worker needs of the run's owners, should it start here.
     std::shared_ptr<const std::pair<Account, Automation>> owners;
     if (here) owners = std::make_shared<const std::pair<Account, Automation>>(account, automation);
@@ -78,7 +92,7 @@ void RunService::SubmitAsync(const Partner& partner, const Account& account, con
         partner.app_id, std::move(*run), partner.limits.queue_cap, since,
         [this, local, guid = std::move(guid), owners = std::move(owners), done = std::move(done)](Result<Run> queued) {
             const bool new_run = queued && queued->guid == guid;  // not an idempotent retry's earlier run
-            const bool started_here = owners && new_run && queued->status == kRunStatusRunning;
+            const bool started_here = owners && StartedHere(queued, guid);
             if (owners && !started_here) local->Unreserve();
             if (!started_here) {
                 if (new_run) events_.Enqueued();  // (an earlier run woke the workers when it was queued)
