@@ -9,6 +9,7 @@
 #include <thread>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "core/ids.h"
 #include "store/postgres/pg_coordination.h"
@@ -36,11 +37,11 @@ class PgScaleOutTest : public ::testing::Test {
         return one_->CreatePartner(p)->app_id;
     }
 
-    std::pair<std::int64_t, std::int64_t> MakeAccountAndAutomation(PartnerId partner) {
+    std::pair<std::int64_t, std::int64_t> MakeAccountAndAutomation(PartnerId partner, std::string externalid = "acc") {
         Account a;
         a.partner_id = partner;
         a.guid = NewGuid(now_);
-        a.externalid = a.name = "acc";
+        a.externalid = a.name = std::move(externalid);
         const auto account = one_->CreateAccount(a, std::nullopt)->id;
         Automation b;
         b.account_id = account;
@@ -238,9 +239,12 @@ class PlansSession {
         }
         return true;
     }
-    // The statement's status and the rows it returned.
-    std::pair<ExecStatusType, int> Exec(const std::string& sql) {
-        PGresult* r = PQexec(conn_, sql.c_str());
+    // The statement's status and the rows it returned ($1, $2, ... are `params`).
+    std::pair<ExecStatusType, int> Exec(const std::string& sql, const std::vector<std::string>& params = {}) {
+        std::vector<const char*> values;
+        for (const auto& p : params) values.push_back(p.c_str());
+        PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                                   nullptr, 0);
         std::pair<ExecStatusType, int> out{PQresultStatus(r), PQntuples(r)};
         PQclear(r);
         return out;
@@ -300,6 +304,45 @@ TEST_F(PgScaleOutTest, ARateDecisionReadsItsWindowsAdmissionsByIndex) {
     const std::string plans = session.TakePlans();
     EXPECT_NE(plans.find("rate_admissions"), std::string::npos) << "no plans reached the client:\n" << plans;
     EXPECT_EQ(plans.find("Seq Scan on rate_admissions"), std::string::npos) << plans;
+}
+
+TEST_F(PgScaleOutTest, AnEnqueuePlansItsStatementsOnceAndCountsAnAccountsRunsByIndex) {
+    // weft_enqueue_runs and the rate decision it calls keep the plans of a connection's first enqueue (migration
+    // 19): plans made for each call's values cost more than the statements. Made in a new database, they must
+    // still find an account's runs by index as runs grow, and not read every queued run of every account.
+    const PartnerId partner = MakePartner(100'000, 1'000);
+    const auto [account, automation] = MakeAccountAndAutomation(partner);
+    const auto [other, other_automation] = MakeAccountAndAutomation(partner, "other");
+    // The call's values are parameters: the plans logged for the statements inside show them only if they were
+    // made for them.
+    const std::string enqueue =
+        "SELECT * FROM weft_enqueue_runs(ARRAY[$1::BIGINT], ARRAY[$2::BIGINT], ARRAY[$3::BIGINT], ARRAY[$4::TEXT], "
+        "ARRAY['api_sync'], ARRAY['start'], ARRAY['{}'], ARRAY[NULL]::TEXT[], ARRAY[0]::BIGINT[], "
+        "ARRAY[NULL]::BIGINT[], ARRAY[$5::BIGINT], ARRAY[$5::BIGINT], ARRAY[100000]::BIGINT[], ARRAY['w'], "
+        "ARRAY[$5::BIGINT], ARRAY[1000]::BIGINT[], ARRAY[$6::TEXT], ARRAY[100000]::BIGINT[], ARRAY[$5::BIGINT], "
+        "ARRAY[(SELECT epoch FROM config_epoch)], 60000000)";
+    const std::string key = "plans-window-key";
+    PlansSession session(backend_.Url());
+    ASSERT_TRUE(session.Explain()) << session.Error();
+    for (int round = 0; round < 2; ++round) {
+        // The first round's enqueue makes the plans on empty tables; the second's, after 2 000 runs queued in
+        // another account, reuses them.
+        if (round == 1) {
+            for (int i = 0; i < 2000; ++i) {
+                ASSERT_TRUE(Enqueue(*one_, partner, other, other_automation, 100'000, now_ + i).ok());
+            }
+        }
+        const auto [status, rows] =
+            session.Exec(enqueue, {std::to_string(partner), std::to_string(account), std::to_string(automation),
+                                   NewGuid(now_), std::to_string(now_ + 10'000 + round), key});
+        ASSERT_EQ(status, PGRES_TUPLES_OK) << session.Error();
+        EXPECT_EQ(rows, 1);
+        const std::string plans = session.TakePlans();
+        EXPECT_NE(plans.find("rate_admissions"), std::string::npos) << "no plans reached the client:\n" << plans;
+        EXPECT_EQ(plans.find(key), std::string::npos) << "plans made for the call's values:\n" << plans;
+        EXPECT_EQ(plans.find("Seq Scan on runs"), std::string::npos) << plans;
+        EXPECT_EQ(plans.find("Filter: (account_id"), std::string::npos) << "runs of every account read:\n" << plans;
+    }
 }
 
 TEST_F(PgScaleOutTest, RateLimitWindowsAreExactAcrossProcesses) {

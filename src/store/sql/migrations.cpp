@@ -1076,6 +1076,177 @@ ALTER FUNCTION weft_claim_runs(TEXT, INTEGER, BIGINT, BIGINT, INTEGER, INTEGER, 
          R"sql(
 ALTER FUNCTION weft_rate_admit_many(TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT, BIGINT) SET enable_seqscan = off;
 )sql"},
+        // PostgreSQL: the statements inside the enqueue and the rate decision were planned again at every call.
+        // Their parameters are arrays (or values from arrays), and the plan cache kept finding a plan made for the
+        // call's values cheaper than the generic one, as it did for the claim (migration 14): the nested call of
+        // the rate decision alone cost ~120 us of planning per enqueue (pgbench, pg_stat_statements). Their plans are
+        // now made once per connection; like the claim's (migration 17), they use indexes however small the
+        // tables were when they were made. The enqueue's count of an account's queued runs, planned on an empty
+        // table, read every queued run of every account (runs_queued, filtered by account): it now counts the
+        // account's active runs in one index scan.
+        {19,
+         "the enqueue and the rate decision planned once per connection; an enqueue counts an account's runs by "
+         "index (PostgreSQL)",
+         "",
+         R"sql(
+-- As migration 14's (with 16's locks), but planned once per connection, by index, and the account's runs counted
+-- in one statement.
+CREATE OR REPLACE FUNCTION weft_enqueue_runs(p_partner BIGINT[], p_account BIGINT[], p_automation BIGINT[], p_guid TEXT[],
+                                  p_context TEXT[], p_flow TEXT[], p_inputs TEXT[], p_start_payload TEXT[],
+                                  p_call_depth BIGINT[], p_schedule_starttime BIGINT[], p_created_at BIGINT[],
+                                  p_updated_at BIGINT[], p_cap BIGINT[], p_owner TEXT[], p_lease_until BIGINT[],
+                                  p_concurrency BIGINT[], p_rate_key TEXT[], p_rate_limit BIGINT[],
+                                  p_rate_now BIGINT[], p_rate_epoch BIGINT[], p_rate_window BIGINT)
+RETURNS TABLE (e_run_id BIGINT, e_automation_guid TEXT, e_queued BIGINT, e_started BOOLEAN, e_stale BOOLEAN,
+               e_rate_allowed BOOLEAN, e_rate_remaining BIGINT, e_retry_at BIGINT)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+AS $$
+DECLARE
+    cur_epoch BIGINT;
+    r_keys    TEXT[];     -- the rate-limit windows of the runs whose call is decided here, in key order
+    r_lims    BIGINT[];   -- their limits (their first call's)
+    r_ns      BIGINT[];   -- their calls here
+    r_nows    BIGINT[];   -- their latest call's time
+    d_keys    TEXT[];     -- the decisions: windows, ...
+    d_used    BIGINT[];   -- ... admissions in the window before these calls, ...
+    d_admit   BIGINT[];   -- ... how many of these calls were admitted (the first ones), ...
+    d_retry   BIGINT[];   -- ... and when to retry (some refused)
+    taken     BIGINT[];   -- calls of each window seen so far
+    kk        INTEGER;
+    o_stale   BOOLEAN[] := '{}';
+    o_allowed BOOLEAN[] := '{}';
+    o_rem     BIGINT[] := '{}';
+    o_retry   BIGINT[] := '{}';
+    n         INTEGER := COALESCE(array_length(p_account, 1), 0);
+    b_guids   TEXT[];     -- per run: its automation's guid when the automation is its account's
+    accts     BIGINT[];   -- the accounts of the batch that exist, in id order
+    owners    BIGINT[];   -- their partners
+    queued    BIGINT[];   -- their queued runs, then counted on as runs are queued
+    holding   BIGINT[];   -- their runs holding a slot (running or must stop), then counted on as runs start
+    o_guid    TEXT[] := '{}';
+    o_queued  BIGINT[] := '{}';
+    o_started BOOLEAN[] := '{}';
+    o_insert  BOOLEAN[] := '{}';
+    k         INTEGER;
+    st        BOOLEAN;
+BEGIN
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    -- The rate decisions of the calls whose lookups from memory are still current (config_epoch as it is now):
+    -- their windows' rows are locked first (in key order, before any account: every transaction that takes both
+    -- takes them in that order), as the rate limiter's own statement would.
+    IF cardinality(array_remove(p_rate_key, NULL)) > 0 THEN
+        SELECT c.epoch INTO cur_epoch FROM config_epoch c WHERE c.id = 1;
+        SELECT array_agg(g.k ORDER BY g.k), array_agg(g.lim ORDER BY g.k), array_agg(g.cnt ORDER BY g.k),
+               array_agg(g.t ORDER BY g.k)
+            INTO r_keys, r_lims, r_ns, r_nows
+            FROM (SELECT u.k, (array_agg(u.lim ORDER BY u.i))[1] AS lim, COUNT(*) AS cnt, MAX(u.t) AS t
+                  FROM unnest(p_rate_key, p_rate_limit, p_rate_now, p_rate_epoch) WITH ORDINALITY AS u(k, lim, t, e, i)
+                  WHERE u.k IS NOT NULL AND u.e = cur_epoch GROUP BY u.k) g;
+        IF r_keys IS NOT NULL THEN
+            SELECT array_agg(a.window_key), array_agg(a.used), array_agg(a.admitted), array_agg(a.retry_at)
+                INTO d_keys, d_used, d_admit, d_retry
+                FROM weft_rate_admit_many(r_keys, r_lims, r_ns, r_nows, p_rate_window, NULL) AS a;
+            taken := array_fill(0, ARRAY[array_length(d_keys, 1)]);
+        END IF;
+    END IF;
+    SELECT array_agg(CASE WHEN b.account_id = u.account THEN b.guid END ORDER BY u.i) INTO b_guids
+        FROM unnest(p_automation, p_account) WITH ORDINALITY AS u(automation, account, i)
+        LEFT JOIN automations b ON b.id = u.automation;
+    -- The accounts' queue locks, and slots locks for runs that may start here (weft_lock_accounts, migration 16;
+    -- claims take the slots locks), after the rate-limit rows as every transaction that takes both. The key-share
+    -- row lock waits for an account being deleted, which is then not found.
+    PERFORM weft_lock_accounts(p_account, 1);
+    IF cardinality(array_remove(p_owner, NULL)) > 0 THEN
+        PERFORM weft_lock_accounts(p_account, 2);
+    END IF;
+    SELECT array_agg(l.id ORDER BY l.id), array_agg(l.partner_id ORDER BY l.id) INTO accts, owners
+        FROM (SELECT a.id, a.partner_id FROM accounts a WHERE a.id = ANY(p_account) FOR KEY SHARE) l;
+    -- After the locks: this statement's snapshot sees every run committed before it. One index scan per account
+    -- of its active runs (the statuses as a list: `status = 'queued'` alone would let a plan made while no run
+    -- was queued read every queued run of every account through runs_queued, keeping only this account's).
+    SELECT COALESCE(array_agg(c.q ORDER BY x.i), '{}'), COALESCE(array_agg(c.h ORDER BY x.i), '{}')
+        INTO queued, holding
+        FROM unnest(accts) WITH ORDINALITY AS x(id, i)
+        CROSS JOIN LATERAL (
+            SELECT COUNT(*) FILTER (WHERE r.status = 'queued') AS q, COUNT(*) FILTER (WHERE r.status <> 'queued') AS h
+                FROM runs r WHERE r.account_id = x.id AND r.status IN ('queued', 'running', 'must stop')) c;
+    FOR i IN 1 .. n LOOP
+        k := array_position(accts, p_account[i]);
+        st := false;
+        o_stale := o_stale || false;
+        IF p_rate_key[i] IS NULL THEN
+            o_allowed := o_allowed || CAST(NULL AS BOOLEAN);
+            o_rem := o_rem || CAST(NULL AS BIGINT);
+            o_retry := o_retry || CAST(NULL AS BIGINT);
+        ELSIF p_rate_epoch[i] IS DISTINCT FROM cur_epoch THEN
+            -- Its lookups were out of date: nothing decided, nothing queued.
+            o_stale[i] := true;
+            o_allowed := o_allowed || false;
+            o_rem := o_rem || CAST(NULL AS BIGINT);
+            o_retry := o_retry || CAST(NULL AS BIGINT);
+        ELSE
+            kk := array_position(d_keys, p_rate_key[i]);
+            taken[kk] := taken[kk] + 1;
+            o_allowed := o_allowed || (taken[kk] <= d_admit[kk]);
+            o_rem := o_rem || CASE WHEN taken[kk] <= d_admit[kk]
+                                   THEN r_lims[array_position(r_keys, p_rate_key[i])] - d_used[kk] - taken[kk]
+                                   ELSE 0 END;
+            o_retry := o_retry || d_retry[kk];
+        END IF;
+        IF o_stale[i] OR NOT COALESCE(o_allowed[i], true) THEN
+            o_guid := o_guid || CAST(NULL AS TEXT);
+            o_queued := o_queued || CAST(NULL AS BIGINT);
+            o_insert := o_insert || false;
+        ELSIF b_guids[i] IS NULL OR k IS NULL OR owners[k] <> p_partner[i] THEN
+            o_guid := o_guid || CAST(NULL AS TEXT);
+            o_queued := o_queued || CAST(NULL AS BIGINT);
+            o_insert := o_insert || false;
+        ELSIF queued[k] >= p_cap[i] THEN
+            o_guid := o_guid || b_guids[i];
+            o_queued := o_queued || queued[k];
+            o_insert := o_insert || false;
+        ELSE
+            st := p_owner[i] IS NOT NULL AND queued[k] = 0 AND holding[k] < p_concurrency[i];
+            o_guid := o_guid || b_guids[i];
+            o_queued := o_queued || queued[k];
+            o_insert := o_insert || true;
+            IF st THEN
+                holding[k] := holding[k] + 1;
+            ELSE
+                queued[k] := queued[k] + 1;
+            END IF;
+        END IF;
+        o_started := o_started || st;
+    END LOOP;
+    RETURN QUERY
+        WITH u AS (
+            SELECT * FROM unnest(p_account, p_automation, p_guid, p_context, p_flow, p_inputs, p_start_payload,
+                                 p_call_depth, p_schedule_starttime, p_created_at, p_updated_at, p_owner,
+                                 p_lease_until, o_guid, o_queued, o_started, o_insert)
+                WITH ORDINALITY AS u(account, automation, guid, context, flow, inputs, start_payload, call_depth,
+                                     schedule_starttime, created_at, updated_at, owner, lease_until,
+                                     automation_guid, queued, started, ins, i)),
+        inserted AS (
+            INSERT INTO runs (account_id, automation_id, guid, status, context, flow, inputs, start_payload,
+                              attempt, call_depth, schedule_starttime, starttime, lease_owner, lease_expires_at,
+                              created_at, updated_at)
+                SELECT u.account, u.automation, u.guid, CASE WHEN u.started THEN 'running' ELSE 'queued' END,
+                       u.context, u.flow, u.inputs, u.start_payload, 1, u.call_depth, u.schedule_starttime,
+                       CASE WHEN u.started THEN u.created_at END, CASE WHEN u.started THEN u.owner END,
+                       CASE WHEN u.started THEN u.lease_until END, u.created_at, u.updated_at
+                    FROM u WHERE u.ins ORDER BY u.i
+                RETURNING runs.id, runs.guid)
+        SELECT inserted.id, u.automation_guid, u.queued, u.started, o_stale[CAST(u.i AS INTEGER)],
+               o_allowed[CAST(u.i AS INTEGER)], o_rem[CAST(u.i AS INTEGER)], o_retry[CAST(u.i AS INTEGER)]
+            FROM u LEFT JOIN inserted ON inserted.guid = u.guid AND u.ins ORDER BY u.i;
+END $$;
+ALTER FUNCTION weft_rate_admit_many(TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT, BIGINT)
+    SET plan_cache_mode = force_generic_plan;
+)sql"},
     };
     return kMigrations;
 }
