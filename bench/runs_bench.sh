@@ -5,13 +5,16 @@
 # PostgreSQL with synchronous_commit=on.
 #   bench/runs_bench.sh [--duration 10] [--connections "16 64"] [--server-threads 2]
 #                       [--database postgres://user@host:port/db] [--servers 2] [--cases "sync async"]
+#                       [--accounts 1]
 # --database: an EMPTY PostgreSQL database to run on (default: a SQLite file in a temp folder); --servers N
 # starts N server processes on that database (PostgreSQL only) and spreads wrk's connections over them.
+# --accounts N spreads the runs over N accounts of the partner, each with the same automation, request by request
+# (default 1: every run in one account, whose queue and slots every enqueue then locks in turn).
 # Environment: WEFT_BIN (default build/weft).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${WEFT_BIN:-$repo/build/weft}"
-duration=10 connection_counts="16 64" server_threads=2 database="" servers=1 cases="sync async"
+duration=10 connection_counts="16 64" server_threads=2 database="" servers=1 cases="sync async" accounts=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --database) database="$2"; shift 2 ;;
@@ -20,6 +23,7 @@ while [ $# -gt 0 ]; do
         --connections) connection_counts="$2"; shift 2 ;;
         --server-threads) server_threads="$2"; shift 2 ;;
         --cases) cases="$2"; shift 2 ;;
+        --accounts) accounts="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -55,10 +59,17 @@ for i in $(seq "$servers"); do
 done
 base="${bases[0]}"
 H=(-H "X-App-Id: $app_id" -H "X-Api-Key: $api_key" -H "Content-Type: application/json")
-curl -sf "${H[@]}" -X POST "$base/v1/accounts" -d '{"name":"Bench","externalid":"bench"}' >/dev/null
-curl -sf "${H[@]}" -X POST "$base/v1/accounts/bench/blends" -d '{"name":"echo","definition":{"schema":1,
-  "inputs":[{"block_id":"in","flow":"start","field_name":"n","prompt":"n","type":"integer","required":true}],
-  "flows":{"start":[{"id":"out","type":"output","value":{"n":"{$.inputs.n}"}}]}}}' >/dev/null
+account_ids=()
+for a in $(seq "$accounts"); do
+    account="bench"
+    [ "$accounts" -gt 1 ] && account="bench$a"
+    account_ids+=("$account")
+    curl -sf "${H[@]}" -X POST "$base/v1/accounts" -d '{"name":"Bench","externalid":"'"$account"'"}' >/dev/null
+    curl -sf "${H[@]}" -X POST "$base/v1/accounts/$account/blends" -d '{"name":"echo","definition":{"schema":1,
+      "inputs":[{"block_id":"in","flow":"start","field_name":"n","prompt":"n","type":"integer","required":true}],
+      "flows":{"start":[{"id":"out","type":"output","value":{"n":"{$.inputs.n}"}}]}}}' >/dev/null
+done
+lua_accounts="$(printf '"%s",' "${account_ids[@]}")"
 
 lua() {  # async flag -> script
     cat > "$work/run_$1.lua" <<LUA
@@ -66,18 +77,24 @@ wrk.method = "POST"
 wrk.headers["X-App-Id"] = "$app_id"
 wrk.headers["X-Api-Key"] = "$api_key"
 wrk.headers["Content-Type"] = "application/json"
+local accounts = {${lua_accounts%,}}
 local n = 0
 request = function()
     n = n + 1
-    return wrk.format(nil, "/v1/accounts/bench/blends/echo/run", nil, '{"async":$1,"inputs":{"n":' .. n .. '}}')
+    return wrk.format(nil, "/v1/accounts/" .. accounts[n % #accounts + 1] .. "/blends/echo/run", nil,
+                      '{"async":$1,"inputs":{"n":' .. n .. '}}')
 end
 LUA
 }
 lua true
 lua false
 
-count_runs() {
-    curl -sf "${H[@]}" "$base/v1/accounts/bench/blends/echo/runs?per_page=1${1:-}" | jq .meta.total
+count_runs() {  # over every account
+    local a total=0
+    for a in "${account_ids[@]}"; do
+        total=$(( total + $(curl -sf "${H[@]}" "$base/v1/accounts/$a/blends/echo/runs?per_page=1${1:-}" | jq .meta.total) ))
+    done
+    echo "$total"
 }
 
 # CPU time (user + system, in clock ticks) the server processes have used so far: the cost of a case is the
@@ -129,7 +146,7 @@ run_wrk() {  # connections, script
     rm -f "$work"/wrk*.out
 }
 
-echo "wrk ${duration}s per case; server: $server_threads I/O threads; $store_name"
+echo "wrk ${duration}s per case; server: $server_threads I/O threads; $store_name; $accounts account(s)"
 for c in $connection_counts; do
     [[ " $cases " == *" sync "* ]] || break
     before="$(count_runs)"
