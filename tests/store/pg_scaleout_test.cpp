@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <thread>
@@ -304,6 +305,46 @@ TEST_F(PgScaleOutTest, ARateDecisionReadsItsWindowsAdmissionsByIndex) {
     const std::string plans = session.TakePlans();
     EXPECT_NE(plans.find("rate_admissions"), std::string::npos) << "no plans reached the client:\n" << plans;
     EXPECT_EQ(plans.find("Seq Scan on rate_admissions"), std::string::npos) << plans;
+}
+
+TEST_F(PgScaleOutTest, ARateDecisionDoesNotWalkTheAdmissionsItsWindowDeletedBefore) {
+    // Deleted admissions stay in the index until a vacuum; a key's decisions must not read them again, or every
+    // decision under steady traffic reads every admission the key let go since the last vacuum.
+    constexpr Micros kWindow = 60'000'000;
+    auto decide = [&](Micros at) {
+        return "SELECT * FROM weft_rate_admit_many(ARRAY['k'], ARRAY[100000]::BIGINT[], ARRAY[1]::BIGINT[], ARRAY[" +
+               std::to_string(at) + "]::BIGINT[], " + std::to_string(kWindow) + ", NULL)";
+    };
+    PlansSession session(backend_.Url());
+    ASSERT_EQ(session.Exec(decide(now_)).first, PGRES_TUPLES_OK) << session.Error();
+    // 20 000 admissions in the key's window, then a decision after all of them left it: it deletes them.
+    ASSERT_EQ(session
+                  .Exec("INSERT INTO rate_admissions (window_key, admitted_at, calls) SELECT 'k', " +
+                        std::to_string(now_) + " + g, 1 FROM generate_series(1, 20000) AS g")
+                  .first,
+              PGRES_COMMAND_OK);
+    ASSERT_EQ(session.Exec("UPDATE rate_windows SET used = used + 20000 WHERE window_key = 'k'").first,
+              PGRES_COMMAND_OK);
+    ASSERT_EQ(session.Exec(decide(now_ + kWindow + 30'000)).first, PGRES_TUPLES_OK) << session.Error();
+    ASSERT_TRUE(session.Explain()) << session.Error();
+    ASSERT_EQ(session.Exec("SET auto_explain.log_analyze = on").first, PGRES_COMMAND_OK);
+    ASSERT_EQ(session.Exec("SET auto_explain.log_buffers = on").first, PGRES_COMMAND_OK);
+    const auto [status, rows] = session.Exec(decide(now_ + kWindow + 30'001));
+    ASSERT_EQ(status, PGRES_TUPLES_OK) << session.Error();
+    const std::string plans = session.TakePlans();
+    // The pages the delete's index scan read: "Buffers: shared hit=N read=M" under the scan of the index.
+    const auto scan = plans.find("rate_admissions_by_key");
+    ASSERT_NE(scan, std::string::npos) << plans;
+    const auto buffers = plans.find("Buffers:", scan);
+    ASSERT_NE(buffers, std::string::npos) << plans;
+    int pages = 0;
+    for (const char* kind : {"hit=", "read="}) {
+        const auto at = plans.find(kind, buffers);
+        if (at != std::string::npos && at < plans.find('\n', buffers))
+            pages += std::stoi(plans.substr(at + std::strlen(kind)));
+    }
+    EXPECT_GT(pages, 0) << plans;
+    EXPECT_LE(pages, 5) << plans;
 }
 
 TEST_F(PgScaleOutTest, AnEnqueuePlansItsStatementsOnceAndCountsAnAccountsRunsByIndex) {
