@@ -102,6 +102,44 @@ TEST(CombinerTest, RequestsOfABatchThatThrowsGoIntoTheNextOneAndItsLeaderGetsThe
     EXPECT_GE(calls, 3);
 }
 
+TEST(CombinerTest, WithAGatherTimeABatchWaitsForAsManyRequestsAsTheLastOneHadAndALoneCallerNever) {
+    // An hour: a wait that did not end when enough requests had come would hang the test (and fail it by timeout).
+    sql::Combiner<Request> combiner(std::chrono::hours(1));
+    std::vector<int> sizes;  // of each batch, in order (one batch at a time)
+    std::atomic<bool> first_entered{false}, release_first{false};
+    auto batch_fn = [&](std::vector<Request*>& batch) {
+        sizes.push_back(static_cast<int>(batch.size()));
+        if (sizes.size() == 1) {
+            first_entered = true;
+            while (!release_first) std::this_thread::yield();
+        }
+        for (Request* q : batch) q->done = true;
+    };
+    // The first call ever is alone: nothing to wait for.
+    Request lone;
+    std::thread first([&] { combiner.Submit(lone, batch_fn); });
+    while (!first_entered) std::this_thread::yield();
+    // Four requests queue behind it and go together when it ends.
+    std::vector<Request> four(4);
+    std::vector<std::thread> threads;
+    for (auto& r : four) threads.emplace_back([&] { combiner.Submit(r, batch_fn); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all four are waiting
+    release_first = true;
+    first.join();
+    for (auto& t : threads) t.join();
+    threads.clear();
+    ASSERT_EQ(sizes, (std::vector<int>{1, 4}));
+    // Four more, arriving one at a time: the first waits for the other three, and all go as one batch.
+    std::vector<Request> spaced(4);
+    for (auto& r : spaced) {
+        threads.emplace_back([&] { combiner.Submit(r, batch_fn); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(sizes, (std::vector<int>{1, 4, 4}));
+    for (const auto& r : spaced) EXPECT_TRUE(r.done);
+}
+
 TEST(BatcherTest, ItemsAddedWhileABatchRunsGoIntoTheNextOneWithoutTheirCallersWaiting) {
     sql::Batcher<int> batcher;
     std::atomic<bool> first_entered{false}, release_first{false};

@@ -118,7 +118,8 @@ SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate,
     : db_(std::move(db)),
       lookups_([this] { return ReadConfigEpoch(); },
                lookup_recheck.value_or(db_->dialect() == sql::Dialect::kSqlite ? kSqliteLookupRecheck
-                                                                               : std::chrono::milliseconds(0))) {
+                                                                               : std::chrono::milliseconds(0))),
+      enqueues_(kEnqueueGather) {
     EnsureMigrationsTable();
     const int current = SchemaVersion();
     const int known = sql::LatestVersion();
