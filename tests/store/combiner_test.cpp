@@ -161,5 +161,34 @@ TEST(BatcherTest, ItemsAddedWhileABatchRunsGoIntoTheNextOneWithoutTheirCallersWa
     EXPECT_EQ(batches[1], (std::vector<int>{1, 2, 3, 4, 5}));
 }
 
+TEST(BatcherTest, WithAGatherTimeABatchWaitsForAsManyItemsAsTheLastOneHadAndALoneItemNever) {
+    // An hour: a wait that did not end when enough items had come would hang the test (and fail it by timeout).
+    sql::Batcher<int> batcher(std::chrono::hours(1));
+    std::vector<int> sizes;  // of each batch, in order (one batch at a time)
+    std::atomic<bool> first_entered{false}, release_first{false};
+    auto batch_fn = [&](std::vector<int>& batch) {
+        sizes.push_back(static_cast<int>(batch.size()));
+        if (sizes.size() == 1) {
+            first_entered = true;
+            while (!release_first) std::this_thread::yield();
+        }
+    };
+    // The first item ever is alone: its batch runs at once (and holds the batcher until released).
+    std::thread first([&] { batcher.Add(0, batch_fn); });
+    while (!first_entered) std::this_thread::yield();
+    for (int i = 1; i <= 4; ++i) batcher.Add(i, batch_fn);  // returns at once: a batch is running
+    release_first = true;
+    first.join();  // it ran the four as the next batch
+    ASSERT_EQ(sizes, (std::vector<int>{1, 4}));
+    // Four more, added one at a time: the caller running the batch waits for the other three.
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&, i] { batcher.Add(10 + i, batch_fn); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(sizes, (std::vector<int>{1, 4, 4}));
+}
+
 }  // namespace
 }  // namespace weft

@@ -95,26 +95,38 @@ class Combiner {
 // Batches items whose callers do not wait: Add queues the item and returns at once when a batch is being run;
 // otherwise the caller runs batches (every item queued so far, its own first) until none is left. One batch
 // runs at a time. An exception from a batch reaches the caller running it; later items wait for the next Add.
+//
+// With a `gather` time, as Combiner: before running a batch smaller than the last one, the caller running batches
+// waits up to that long for as many items as the last batch had.
 template <typename Item>
 class Batcher {
   public:
+    explicit Batcher(std::chrono::microseconds gather = std::chrono::microseconds(0)) : gather_(gather) {}
+
     template <typename RunBatch>
     void Add(Item item, RunBatch&& run_batch) {
         {
             std::lock_guard lock(mu_);
             pending_.push_back(std::move(item));
+            if (gathering_ && pending_.size() >= last_size_) gathered_.notify_one();
             if (busy_) return;
             busy_ = true;
         }
         for (;;) {
             std::vector<Item> batch;
             {
-                std::lock_guard lock(mu_);
+                std::unique_lock lock(mu_);
                 if (pending_.empty()) {
                     busy_ = false;
                     return;
                 }
+                if (gather_.count() > 0 && pending_.size() < last_size_) {
+                    gathering_ = true;
+                    gathered_.wait_for(lock, gather_, [&] { return pending_.size() >= last_size_; });
+                    gathering_ = false;
+                }
                 batch.swap(pending_);
+                last_size_ = batch.size();
             }
             try {
                 run_batch(batch);
@@ -127,9 +139,13 @@ class Batcher {
     }
 
   private:
+    const std::chrono::microseconds gather_;
     std::mutex mu_;
+    std::condition_variable gathered_;  // the caller running batches: as many items as the last batch had
     std::vector<Item> pending_;
     bool busy_ = false;
+    std::size_t last_size_ = 0;  // items in the last batch
+    bool gathering_ = false;
 };
 
 }  // namespace weft::sql

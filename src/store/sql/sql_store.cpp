@@ -119,7 +119,8 @@ SqlStore::SqlStore(std::unique_ptr<sql::Database> db, bool migrate,
       lookups_([this] { return ReadConfigEpoch(); },
                lookup_recheck.value_or(db_->dialect() == sql::Dialect::kSqlite ? kSqliteLookupRecheck
                                                                                : std::chrono::milliseconds(0))),
-      enqueues_(kEnqueueGather) {
+      enqueues_(kEnqueueGather),
+      ends_(kEndGather) {
     EnsureMigrationsTable();
     const int current = SchemaVersion();
     const int known = sql::LatestVersion();

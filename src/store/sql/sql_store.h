@@ -185,6 +185,9 @@ class SqlStore : public Store {
         RunOutcome outcome;
         RunEndedFn done;
     };
+    // As kEnqueueGather, for the ends (the worker that writes them waits, not the runs' callers; 1 ms: session
+    // 11's interleaved runs).
+    static constexpr std::chrono::microseconds kEndGather{1000};
     sql::Batcher<PendingEnd> ends_;
     void EndBatch(std::vector<PendingEnd>& batch);
     // The end of a run in a transaction of its own, with everything FinishRun promises (the Setup and Delete
