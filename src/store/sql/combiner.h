@@ -10,6 +10,35 @@
 
 namespace weft::sql {
 
+// The wait before a batch that Combiner and Batcher share: a batch that would be smaller than the last one first
+// waits up to `max` for as many as the last one had, and goes as soon as they are there. Larger batches cost less
+// per request when most of a batch's cost does not depend on its size (a statement, a commit); at a steady rate
+// the batches keep their size, and a lone request (last batch of one) never waits. All under the owner's lock.
+class BatchGather {
+  public:
+    explicit BatchGather(std::chrono::microseconds max) : max_(max) {}
+
+    // After a request joined the pending ones: wakes the waiting caller once there are enough.
+    void Joined(std::size_t pending) {
+        if (waiting_ && pending >= last_) enough_.notify_one();
+    }
+    // Before taking the pending requests as a batch (`pending()` counts them); `lock` holds the owner's mutex.
+    template <typename Pending>
+    void Wait(std::unique_lock<std::mutex>& lock, Pending&& pending) {
+        if (max_.count() <= 0 || pending() >= last_) return;
+        waiting_ = true;
+        enough_.wait_for(lock, max_, [&] { return pending() >= last_; });
+        waiting_ = false;
+    }
+    void Took(std::size_t batch) { last_ = batch; }
+
+  private:
+    const std::chrono::microseconds max_;
+    std::condition_variable enough_;
+    std::size_t last_ = 0;  // requests in the last batch
+    bool waiting_ = false;
+};
+
 // Combines concurrent calls into batches: a caller adds its request and, when no batch is running, runs every
 // request waiting (its own included) as one batch; otherwise it waits until a batch has handled its request.
 // One batch runs at a time, so requests arriving while one commits form the next: an application-level group
@@ -20,10 +49,7 @@ namespace weft::sql {
 // process spend more on wake-ups than on its batches). Requests a throwing batch left undone go into the next
 // batch; the exception reaches the caller that ran the batch.
 //
-// With a `gather` time, a caller about to lead a batch smaller than the last one first waits up to that long for
-// more requests, as many as the last batch had (it goes as soon as they are there). Larger batches cost less per
-// request when most of a batch's cost does not depend on its size (a statement, a commit); at a steady rate the
-// batches keep their size, and a lone caller (last batch of one) never waits.
+// With a `gather` time, the caller about to lead a batch first waits as BatchGather says.
 template <typename Request>
 class Combiner {
   public:
@@ -34,20 +60,16 @@ class Combiner {
         Waiter me(&request);
         std::unique_lock lock(mu_);
         pending_.push_back(&me);
-        if (gatherer_ && pending_.size() >= last_size_) gatherer_->cv.notify_one();
+        gather_.Joined(pending_.size());
         while (!me.released) {
             if (busy_) {
                 me.cv.wait(lock);
                 continue;
             }
             busy_ = true;
-            if (gather_.count() > 0 && pending_.size() < last_size_) {
-                gatherer_ = &me;
-                me.cv.wait_for(lock, gather_, [&] { return pending_.size() >= last_size_; });
-                gatherer_ = nullptr;
-            }
+            gather_.Wait(lock, [this] { return pending_.size(); });
             std::vector<Waiter*> batch = std::exchange(pending_, {});
-            last_size_ = batch.size();
+            gather_.Took(batch.size());
             lock.unlock();
             std::vector<Request*> requests;
             requests.reserve(batch.size());
@@ -84,20 +106,17 @@ class Combiner {
         bool released = false;
     };
 
-    const std::chrono::microseconds gather_;
+    BatchGather gather_;
     std::mutex mu_;
     std::vector<Waiter*> pending_;
     bool busy_ = false;
-    std::size_t last_size_ = 0;   // requests in the last batch
-    Waiter* gatherer_ = nullptr;  // the caller waiting for more requests before leading a batch
 };
 
 // Batches items whose callers do not wait: Add queues the item and returns at once when a batch is being run;
 // otherwise the caller runs batches (every item queued so far, its own first) until none is left. One batch
 // runs at a time. An exception from a batch reaches the caller running it; later items wait for the next Add.
 //
-// With a `gather` time, as Combiner: before running a batch smaller than the last one, the caller running batches
-// waits up to that long for as many items as the last batch had.
+// With a `gather` time, the caller running batches first waits as BatchGather says before each.
 template <typename Item>
 class Batcher {
   public:
@@ -108,7 +127,7 @@ class Batcher {
         {
             std::lock_guard lock(mu_);
             pending_.push_back(std::move(item));
-            if (gathering_ && pending_.size() >= last_size_) gathered_.notify_one();
+            gather_.Joined(pending_.size());
             if (busy_) return;
             busy_ = true;
         }
@@ -120,13 +139,9 @@ class Batcher {
                     busy_ = false;
                     return;
                 }
-                if (gather_.count() > 0 && pending_.size() < last_size_) {
-                    gathering_ = true;
-                    gathered_.wait_for(lock, gather_, [&] { return pending_.size() >= last_size_; });
-                    gathering_ = false;
-                }
+                gather_.Wait(lock, [this] { return pending_.size(); });
                 batch.swap(pending_);
-                last_size_ = batch.size();
+                gather_.Took(batch.size());
             }
             try {
                 run_batch(batch);
@@ -139,13 +154,10 @@ class Batcher {
     }
 
   private:
-    const std::chrono::microseconds gather_;
+    BatchGather gather_;
     std::mutex mu_;
-    std::condition_variable gathered_;  // the caller running batches: as many items as the last batch had
     std::vector<Item> pending_;
     bool busy_ = false;
-    std::size_t last_size_ = 0;  // items in the last batch
-    bool gathering_ = false;
 };
 
 }  // namespace weft::sql

@@ -1080,7 +1080,8 @@ ALTER FUNCTION weft_rate_admit_many(TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT
         // Their parameters are arrays (or values from arrays), and the plan cache kept finding a plan made for the
         // call's values cheaper than the generic one, as it did for the claim (migration 14): the nested call of
         // the rate decision alone cost ~120 us of planning per enqueue (pgbench, pg_stat_statements). Their plans are
-        // now made once per connection; like the claim's (migration 17), they use indexes however small the
+        // now made once per connection (the enqueue's settings hold in the rate decision it calls; migration 20
+        // gives the decision its own); like the claim's (migration 17), they use indexes however small the
         // tables were when they were made. The enqueue's count of an account's queued runs, planned on an empty
         // table, read every queued run of every account (runs_queued, filtered by account): it now counts the
         // account's active runs in one index scan.
@@ -1244,8 +1245,6 @@ BEGIN
                o_allowed[CAST(u.i AS INTEGER)], o_rem[CAST(u.i AS INTEGER)], o_retry[CAST(u.i AS INTEGER)]
             FROM u LEFT JOIN inserted ON inserted.guid = u.guid AND u.ins ORDER BY u.i;
 END $$;
-ALTER FUNCTION weft_rate_admit_many(TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT, BIGINT)
-    SET plan_cache_mode = force_generic_plan;
 )sql"},
         // PostgreSQL: a rate decision deleted its window's expired admissions with an index scan from the key's
         // oldest entry. Deleted admissions stay in the index until a vacuum, so under steady traffic each decision
@@ -1253,7 +1252,8 @@ ALTER FUNCTION weft_rate_admit_many(TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT
         // at 700 decisions/s on one key (pgbench), growing until autovacuum came. The window's row now keeps how
         // far its admissions were deleted, and the scan starts there. (An admission is older than that only when
         // the clocks of two processes differ by more than the window; it then stays counted until the window is
-        // idle and swept: the limit errs on the strict side.)
+        // idle and swept: the limit errs on the strict side.) Its plans are made once per connection also when it is
+        // called on its own (as the enqueue's, migration 19).
         {20, "rate decisions skip the admissions they deleted before (PostgreSQL)", "",
          R"sql(
 ALTER TABLE rate_windows ADD COLUMN expired_through BIGINT NOT NULL DEFAULT 0;  -- admissions at or before: deleted
